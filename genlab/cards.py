@@ -1,0 +1,48 @@
+"""Model cards: a short README.md per weights folder, rendered from what the folder holds."""
+
+import json
+import sys
+from pathlib import Path
+
+from genlab.models.base import Family
+
+_TEMPLATE = """---
+library_name: genlab
+tags: [genlab, mnist, {name}]
+---
+# genlab {name}: {title}
+
+{doc}
+
+## Training
+{training}
+
+## Measured quality
+{metrics}
+
+## Files
+`config.json` (the model config), `model.safetensors` (weights, no pickles), `training.json`
+(the exact command and run facts), `metrics.json` (from `python -m genlab eval {name}`).
+Load with `genlab.weights.load(FAMILIES["{name}"], folder)`.
+"""
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def render(family: Family, folder: Path) -> str:
+    run = _read(folder / "training.json")
+    metrics = _read(folder / "metrics.json")
+    training = (f"- command: `{run['command']}`\n- steps: {run['steps']} (batch {run['recipe']['batch_size']})\n"
+                f"- wall time: {run['wall_time_s'] / 60:.1f} min on {run['hardware']} (torch {run['torch']})\n"
+                f"- data: {run['data']}" if run else "not recorded")
+    summary = metrics.get("summary", {})
+    lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
+    measured = f"| metric | value |\n|---|---|\n{lines}" if summary else "not measured yet"
+    doc = (sys.modules[family.model_cls.__module__].__doc__ or "").strip()
+    return _TEMPLATE.format(name=family.name, title=family.title, doc=doc, training=training, metrics=measured)
+
+
+def write(family: Family, folder: Path) -> None:
+    (Path(folder) / "README.md").write_text(render(family, Path(folder)), encoding="utf-8")

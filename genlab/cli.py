@@ -1,0 +1,163 @@
+"""python -m genlab train|sample|eval|info. Flags for `train` come from the dataclasses."""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import torch
+
+from genlab import cards, data, devices, weights
+from genlab.models import FAMILIES, TrainConfig, get_family
+from genlab.training import train
+
+GENERATIVE = [name for name, f in FAMILIES.items() if f.output == "image"]
+
+
+def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults) -> None:
+    """One --flag per dataclass field, typed like its default; unset flags stay None."""
+    for f in dataclasses.fields(defaults):
+        value = getattr(defaults, f.name)
+        kind = (lambda s: s.lower() in ("1", "true", "yes")) if isinstance(value, bool) else type(value)
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None,
+                            help=f"{type(defaults).__name__} (default {value!r})")
+
+
+def _overrides(args: argparse.Namespace, cls) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name) is not None}
+
+
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    family = get_family(args.family)
+    recipe = dataclasses.replace(family.recipe, **_overrides(args, TrainConfig))
+    config = family.config_cls(**_overrides(args, family.config_cls))
+    device = devices.resolve(args.device)
+    digits = data.load_digits("train", download=True)
+    print(f"training {family.name} on {digits.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
+    torch.manual_seed(recipe.seed)
+    model = family.model_cls(config).to(device)
+    batches = data.image_batches(digits, recipe.batch_size, seed=recipe.seed, device=device)
+    out = Path(args.out) if args.out else weights.shipped(family)
+    command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
+    began = time.time()
+
+    def record(step: int, losses: dict) -> dict:
+        return {"command": command, "steps": step, "recipe": dataclasses.asdict(recipe),
+                "wall_time_s": round(time.time() - began, 1), "hardware": hardware(device),
+                "torch": torch.__version__, "data": digits.source, "final_losses": losses}
+
+    def checkpoint(step: int, losses: dict) -> None:
+        weights.save(model, out, {"training.json": json.dumps(record(step, losses), indent=2) + "\n"})
+        cards.write(family, out)
+
+    last = None
+    for progress in train(family, model, batches, recipe):
+        last = progress
+        if progress.step % args.log_every == 0 or progress.step == progress.total:
+            losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
+            print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
+                  f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
+        if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
+            checkpoint(progress.step, progress.losses)
+    if last is not None:
+        checkpoint(last.step, last.losses)
+        print(f"saved {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from genlab import sampling  # noqa: local import keeps `genlab info` light
+    family = get_family(args.family)
+    model = weights.load(family, device=devices.resolve(args.device))
+    images = sampling.sample_digits(model, digit=args.digit, n=args.n, seed=args.seed, truncation=args.truncation)
+    out = Path(args.out)
+    if out.suffix == ".npy":
+        np.save(out, sampling.to_unit(images), allow_pickle=False)
+    else:
+        sampling.grid_image(images, scale=args.scale, columns=sampling.columns_for(args.n, args.digit)).save(out)
+    print(f"wrote {out} ({args.n} samples)", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from genlab import metrics
+    family = get_family(args.family)
+    device = devices.resolve(args.device)
+    result = metrics.evaluate(family, device=device, n=args.n, progress=lambda m: print(m, file=sys.stderr))
+    folder = weights.shipped(family)
+    weights.write_json(folder / "metrics.json", result)
+    cards.write(family, folder)
+    print(json.dumps(result["summary"], indent=2))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    print(f"torch {torch.__version__}, device {devices.resolve(args.device)}")
+    for name, family in FAMILIES.items():
+        folder = weights.shipped(family)
+        status = "shipped" if (folder / weights.TENSORS).is_file() else "not trained"
+        metrics_path = folder / "metrics.json"
+        summary = json.loads(metrics_path.read_text())["summary"] if metrics_path.is_file() else {}
+        figures = ", ".join(f"{k} {v}" for k, v in summary.items())
+        print(f"{name:8} {family.title:36} {status:12} {figures}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m genlab", description=__doc__)
+    parser.add_argument("--device", default="", help="auto | cpu | cuda | mps (default: $GENLAB_DEVICE or auto)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train_parser = sub.add_parser("train", help="train a family (defaults: the shipped recipe)")
+    by_family = train_parser.add_subparsers(dest="family", required=True)
+    for family in FAMILIES.values():
+        p = by_family.add_parser(family.name, help=family.title)
+        p.add_argument("--out", help="weights folder to write (default: weights/<family>)")
+        p.add_argument("--log-every", type=int, default=100)
+        p.add_argument("--save-every", type=int, default=1000, help="also save every N steps (0: only at the end)")
+        _add_dataclass_flags(p, family.recipe)
+        _add_dataclass_flags(p, family.config_cls())
+        p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="sample digits from shipped weights")
+    p.add_argument("family", choices=GENERATIVE)
+    p.add_argument("--digit", default="mix", help="0-9, or 'mix' for all ten (default)")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--truncation", type=float, default=None)
+    p.add_argument("--scale", type=int, default=4, help="pixel upscaling of the PNG grid")
+    p.add_argument("--out", required=True, help="grid image (.png) or raw samples (.npy, (N, 28, 28) in [0, 1])")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("eval", help="measure shipped weights and write weights/<family>/metrics.json")
+    p.add_argument("family", choices=list(FAMILIES))
+    p.add_argument("--n", type=int, default=10000, help="samples to score")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("info", help="families, shipped weights and their metrics")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except (data.DataError, weights.WeightsError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,27 @@
+"""Pick the torch device once: GENLAB_DEVICE overrides, otherwise cuda, then mps, then cpu."""
+
+import functools
+import os
+
+import torch
+
+_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+@functools.lru_cache(maxsize=None)
+def resolve(name: str = "") -> torch.device:
+    """`name` ("auto", "cpu", "cuda", "cuda:1", "mps"); empty means $GENLAB_DEVICE or "auto"."""
+    name = (name or os.environ.get("GENLAB_DEVICE") or "auto").strip().lower()
+    if name.split(":")[0] not in _CHOICES:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(_CHOICES)}")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available here")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' requested but MPS is not available here")
+    return torch.device(name)

@@ -1,0 +1,15 @@
+"""The family registry: the only place that lists the model families."""
+
+from genlab.models import gan, judge
+from genlab.models.base import Family, TrainConfig
+
+FAMILIES = {f.name: f for f in (gan.FAMILY, judge.FAMILY)}
+
+__all__ = ["FAMILIES", "Family", "TrainConfig", "get_family"]
+
+
+def get_family(name: str) -> Family:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown model family {name!r}; choose one of {', '.join(FAMILIES)}") from None

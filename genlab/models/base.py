@@ -1,0 +1,91 @@
+"""The plug-in contract every model family fulfils, and the defaults most families share."""
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, Literal, Optional
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training hyperparameters shared by every family (the model's own live in its config)."""
+
+    steps: int = 1000  # optimiser steps (for two-player models: one D and one G update)
+    batch_size: int = 128  # examples per step
+    lr: float = 2e-4  # peak learning rate
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    warmup_steps: int = 0  # linear warm-up, then constant (or cosine, see `schedule`)
+    schedule: str = "constant"  # "constant" or "cosine" decay to 10% of lr after warm-up
+    beta1: float = 0.9  # Adam first-moment decay
+    beta2: float = 0.999  # Adam second-moment decay
+    seed: int = 0  # seeds model init, data order and noise
+
+
+@dataclass(frozen=True)
+class Family:
+    """Everything genlab needs to build, train, save and sample one kind of model."""
+
+    name: str  # registry key, CLI choice, weights/<name>/
+    title: str  # label in the UI
+    output: Literal["image", "text", "label"]  # what `sample` makes ("label": a classifier, no sampling)
+    model_cls: type  # nn.Module + PyTorchModelHubMixin, __init__(self, config)
+    config_cls: type  # flat dataclass of int/float/str/bool
+    data: str  # which data the family trains on: "mnist" (labelled digits) or "text"
+    recipe: TrainConfig  # the recipe of the shipped weights (`python -m genlab train <name>` default)
+    tiny: Dict[str, object] = field(default_factory=dict)  # config overrides for fast tests
+    optimizers: Optional[Callable[[nn.Module, TrainConfig], Dict[str, torch.optim.Optimizer]]] = None
+    train_step: Optional[Callable[[nn.Module, object, Dict[str, torch.optim.Optimizer]], Dict[str, float]]] = None
+
+    def make_optimizers(self, model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
+        return (self.optimizers or adamw)(model, recipe)
+
+    def step(self, model: nn.Module, batch, optimizers) -> Dict[str, float]:
+        return (self.train_step or single_loss_step)(model, batch, optimizers)
+
+
+def adamw(model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
+    return {"model": torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=(recipe.beta1, recipe.beta2),
+                                       weight_decay=recipe.weight_decay)}
+
+
+def single_loss_step(model: nn.Module, batch, optimizers) -> Dict[str, float]:
+    """One optimiser, one scalar: `model.loss(batch)` returns (loss, {name: float}) for logging."""
+    (optimizer,) = optimizers.values()
+    loss, logs = model.loss(batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), **logs}
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and no autograd for the block, restoring the previous mode afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def latent_noise(shape, generator: torch.Generator, device: torch.device,
+                 truncation: Optional[float] = None) -> torch.Tensor:
+    """Standard normal noise drawn on the CPU generator (same seed, same noise on every device).
+
+    `truncation` t redraws from N(0, 1) restricted to [-t, t] (the truncation trick of
+    Brock et al. 2019, BigGAN): lower t trades variety for typical, cleaner samples.
+    """
+    z = torch.empty(shape)
+    if truncation is None:
+        z.normal_(generator=generator)
+    else:
+        nn.init.trunc_normal_(z, mean=0.0, std=1.0, a=-truncation, b=truncation, generator=generator)
+    return z.to(device)

@@ -1,0 +1,152 @@
+"""Class-conditional DCGAN for 28x28 digits.
+
+Generator: DCGAN-style transposed convolutions (Radford et al. 2016) fed with [z, class embedding].
+Discriminator: strided convolutions with spectral normalisation (Miyato et al. 2018) and a
+projection head for the class (Miyato & Koyama 2018): D(x, y) = psi(h) + <embed(y), h>.
+Loss: the non-saturating GAN loss of Goodfellow et al. 2014. Samples come from an exponential
+moving average of the generator weights (Yazici et al. 2019), which removes most of the
+step-to-step jitter of GAN training.
+"""
+
+import copy
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from genlab.models.base import Family, TrainConfig, latent_noise, model_device
+
+N_CLASSES = 10
+
+
+@dataclass
+class GANConfig:
+    z_dim: int = 64  # latent size
+    embed_dim: int = 16  # class embedding concatenated to z
+    g_width: int = 32  # generator channels at 28x28 (x2 at 14x14, x4 at 7x7)
+    d_width: int = 64  # discriminator channels at 14x14 (x2 at 7x7)
+    ema_decay: float = 0.999  # generator EMA; samples use the averaged weights
+    ema_start: int = 1000  # steps before the EMA starts tracking (copies weights until then)
+
+
+class Generator(nn.Module):
+    def __init__(self, c: GANConfig):
+        super().__init__()
+        w = c.g_width
+        self.embed = nn.Embedding(N_CLASSES, c.embed_dim)
+        self.project = nn.Sequential(
+            nn.Linear(c.z_dim + c.embed_dim, 4 * w * 7 * 7, bias=False), nn.BatchNorm1d(4 * w * 7 * 7), nn.ReLU(True))
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(True),  # 14x14
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True),  # 28x28
+            nn.Conv2d(w, 1, 3, 1, 1), nn.Tanh(),
+        )
+        self.width = w
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """z (B, z_dim), labels (B,) -> images (B, 1, 28, 28) in [-1, 1]"""
+        h = self.project(torch.cat([z, self.embed(labels)], dim=1))
+        return self.net(h.view(-1, 4 * self.width, 7, 7))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, c: GANConfig):
+        super().__init__()
+        w = c.d_width
+        self.net = nn.Sequential(
+            spectral_norm(nn.Conv2d(1, w, 4, 2, 1)), nn.LeakyReLU(0.2, True),  # 14x14
+            spectral_norm(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.2, True),  # 7x7
+            nn.Flatten(),
+        )
+        self.out = spectral_norm(nn.Linear(2 * w * 49, 1))
+        self.embed = spectral_norm(nn.Embedding(N_CLASSES, 2 * w * 49))
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """images (B, 1, 28, 28), labels (B,) -> realness logits (B,)"""
+        h = self.net(images)  # (B, 2w*49)
+        return self.out(h).squeeze(1) + (self.embed(labels) * h).sum(1)
+
+
+class GAN(nn.Module, PyTorchModelHubMixin):
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        self.generator = Generator(config)
+        self.discriminator = Discriminator(config)
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        decay = self.config.ema_decay if int(self.steps) >= self.config.ema_start else 0.0
+        for avg, new in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            avg.lerp_(new, 1.0 - decay)
+        for avg, new in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            avg.copy_(new)  # BatchNorm statistics follow the live generator
+        self.steps += 1
+
+    def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
+               truncation: Optional[float] = None) -> torch.Tensor:
+        """n images (n, 1, 28, 28) in [-1, 1]; labels (n,) default to 0..9 repeating."""
+        z = self.latents(n, generator=generator, truncation=truncation)
+        return self.decode(z, labels)
+
+    def latents(self, n: int, *, generator: torch.Generator, truncation: Optional[float] = None) -> torch.Tensor:
+        return latent_noise((n, self.config.z_dim), generator, model_device(self), truncation)
+
+    def decode(self, z: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
+        device = model_device(self)
+        if labels is None:
+            labels = torch.arange(len(z)) % N_CLASSES
+        return self.generator_ema(z.to(device), labels.to(device))
+
+
+def train_step(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor],
+               optimizers: Dict[str, torch.optim.Optimizer]) -> Dict[str, float]:
+    """One discriminator and one generator update with the non-saturating loss."""
+    real, labels = batch
+    b = len(real)
+    z = torch.randn(b, gan.config.z_dim, device=real.device)
+    fake_labels = torch.randint(0, N_CLASSES, (b,), device=real.device)
+    fake = gan.generator(z, fake_labels)
+
+    # D: maximise log D(x) + log(1 - D(G(z))), i.e. softplus(-D(x)) + softplus(D(G(z)))
+    d_real = gan.discriminator(real, labels)
+    d_fake = gan.discriminator(fake.detach(), fake_labels)
+    d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    optimizers["discriminator"].zero_grad(set_to_none=True)
+    d_loss.backward()
+    optimizers["discriminator"].step()
+
+    # G: non-saturating, maximise log D(G(z)) instead of minimising log(1 - D(G(z)))
+    g_loss = F.softplus(-gan.discriminator(fake, fake_labels)).mean()
+    optimizers["generator"].zero_grad(set_to_none=True)
+    g_loss.backward()
+    optimizers["generator"].step()
+    gan.update_ema()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+
+
+def optimizers(gan: GAN, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
+    betas = (recipe.beta1, recipe.beta2)
+    return {"generator": torch.optim.Adam(gan.generator.parameters(), lr=recipe.lr, betas=betas),
+            "discriminator": torch.optim.Adam(gan.discriminator.parameters(), lr=recipe.lr, betas=betas)}
+
+
+FAMILY = Family(
+    name="gan",
+    title="GAN (class-conditional DCGAN)",
+    output="image",
+    model_cls=GAN,
+    config_cls=GANConfig,
+    data="mnist",
+    recipe=TrainConfig(steps=30000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    tiny={"z_dim": 8, "embed_dim": 4, "g_width": 4, "d_width": 4, "ema_start": 0},
+    optimizers=optimizers,
+    train_step=train_step,
+)

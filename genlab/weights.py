@@ -1,0 +1,108 @@
+"""The only place that reads or writes weight folders: config.json + model.safetensors.
+
+Loading is strict (every config key and tensor must match the family), refuses non-finite
+tensors, and never unpickles anything. Saving writes a temp folder and swaps it in, so a
+crash mid-save leaves the previous weights intact.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Dict, Optional
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from genlab.models.base import Family
+
+ROOT = Path(__file__).resolve().parent.parent / "weights"
+CONFIG = "config.json"
+TENSORS = "model.safetensors"
+
+
+class WeightsError(RuntimeError):
+    """A weights folder is missing, incomplete, corrupt or does not match its family."""
+
+
+def shipped(family: Family) -> Path:
+    return ROOT / family.name
+
+
+def build(family: Family, **overrides) -> nn.Module:
+    """A freshly initialised model of `family` with config fields overridden."""
+    return family.model_cls(family.config_cls(**overrides))
+
+
+def read_config(family: Family, folder: Path):
+    path = Path(folder) / CONFIG
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise WeightsError(f"{path}: cannot read config ({err})") from err
+    fields = {f.name: f for f in dataclasses.fields(family.config_cls)}
+    if not isinstance(raw, dict) or set(raw) != set(fields):
+        got = set(raw) if isinstance(raw, dict) else set()
+        raise WeightsError(f"{path}: config keys do not match {family.config_cls.__name__} "
+                           f"(missing {sorted(set(fields) - got)}, unexpected {sorted(got - set(fields))})")
+    for name, value in raw.items():
+        expected = type(fields[name].default)
+        if not (isinstance(value, expected) or (expected is float and isinstance(value, int))) \
+                or (expected is int and isinstance(value, bool)):
+            raise WeightsError(f"{path}: {name} should be {expected.__name__}, got {value!r}")
+    return family.config_cls(**raw)
+
+
+def load(family: Family, folder: Optional[Path] = None, device: Optional[torch.device] = None) -> nn.Module:
+    """Load a model of `family` from `folder` (default: shipped weights) in eval mode on `device`."""
+    folder = Path(folder) if folder is not None else shipped(family)
+    if not folder.is_dir():
+        raise WeightsError(f"no weights folder at {folder}; train one with `python -m genlab train {family.name}`")
+    model = family.model_cls(read_config(family, folder))
+    path = folder / TENSORS
+    try:
+        tensors = load_file(str(path))
+    except (OSError, SafetensorError) as err:
+        raise WeightsError(f"{path}: cannot read tensors ({err})") from err
+    bad = [k for k, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise WeightsError(f"{path}: non-finite values (NaN or Inf) in {', '.join(bad[:5])}")
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as err:
+        raise WeightsError(f"{path}: tensors do not match {family.model_cls.__name__}: {err}") from err
+    return model.to(device or torch.device("cpu")).eval()
+
+
+def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] = None) -> Path:
+    """Atomically write config.json + model.safetensors (+ extra text files) to `folder`."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        model.save_pretrained(tmp, config=model.config)
+        (tmp / "README.md").unlink(missing_ok=True)  # the mixin's generic card; ours comes via extra_files
+        for name, text in (extra_files or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        old = folder.with_name(f".{folder.name}-old")
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic JSON write (temp file + rename) with finite numbers only."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
