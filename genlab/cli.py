@@ -14,7 +14,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-from genlab import cards, data, devices, weights
+from genlab import cards, data, devices, images, metrics, sampling, weights
 from genlab.models import FAMILIES, TrainConfig, get_family
 from genlab.training import train
 
@@ -79,21 +79,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from genlab import sampling  # noqa: local import keeps `genlab info` light
     family = get_family(args.family)
-    model = weights.load(family, device=devices.resolve(args.device))
-    images = sampling.sample_digits(model, digit=args.digit, n=args.n, seed=args.seed, truncation=args.truncation)
+    request = sampling.digit_request(args.digit, args.n, args.seed, args.truncation)
     out = Path(args.out)
-    if out.suffix == ".npy":
-        np.save(out, sampling.to_unit(images), allow_pickle=False)
+    if out.suffix.lower() not in (".npy", ".png"):
+        raise ValueError(f"--out must end in .png (a grid) or .npy (raw samples), got {out.name!r}")
+    model = weights.load(family, device=devices.resolve(args.device))
+    samples = sampling.sample_digits(model, request)
+    if out.suffix.lower() == ".npy":
+        np.save(out, images.to_unit(samples), allow_pickle=False)
     else:
-        sampling.grid_image(images, scale=args.scale, columns=sampling.columns_for(args.n, args.digit)).save(out)
+        images.grid_image(samples, scale=args.scale, columns=sampling.columns_for(request.n, args.digit)).save(out)
     print(f"wrote {out} ({args.n} samples)", file=sys.stderr)
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from genlab import metrics
     family = get_family(args.family)
     device = devices.resolve(args.device)
     result = metrics.evaluate(family, device=device, n=args.n, progress=lambda m: print(m, file=sys.stderr))

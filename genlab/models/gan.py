@@ -122,11 +122,14 @@ def train_step(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor],
     d_loss.backward()
     optimizers["discriminator"].step()
 
-    # G: non-saturating, maximise log D(G(z)) instead of minimising log(1 - D(G(z)))
+    # G: non-saturating, maximise log D(G(z)) instead of minimising log(1 - D(G(z)));
+    # D is frozen meanwhile so backward skips D's weight gradients, which G's update never uses
+    gan.discriminator.requires_grad_(False)
     g_loss = F.softplus(-gan.discriminator(fake, fake_labels)).mean()
     optimizers["generator"].zero_grad(set_to_none=True)
     g_loss.backward()
     optimizers["generator"].step()
+    gan.discriminator.requires_grad_(True)
     gan.update_ema()
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
             "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
@@ -145,7 +148,7 @@ FAMILY = Family(
     model_cls=GAN,
     config_cls=GANConfig,
     data="mnist",
-    recipe=TrainConfig(steps=30000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    recipe=TrainConfig(steps=36000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
     tiny={"z_dim": 8, "embed_dim": 4, "g_width": 4, "d_width": 4, "ema_start": 0},
     optimizers=optimizers,
     train_step=train_step,

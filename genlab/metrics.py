@@ -1,0 +1,132 @@
+"""Judge-based quality metrics for image families, and the judge's own test accuracy.
+
+FID here is the Frechet distance (Heusel et al. 2017) between Gaussians fitted to the judge's
+feature layer instead of Inception-v3's, so it is comparable only within genlab. Its floor is
+the same distance between 10k real training and 10k real test digits. The classifier
+inception score (Salimans et al. 2016, with the judge as classifier) is exp E[KL(p(y|x) || p(y))]:
+10 for confident, perfectly balanced classes.
+"""
+
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import torch
+
+from genlab import data, weights
+from genlab.models import FAMILIES, Family
+from genlab.models.base import evaluating
+from genlab.sampling import labels_for
+
+BATCH = 500
+
+
+def load_judge(device: Optional[torch.device] = None):
+    return weights.load(FAMILIES["judge"], device=device)
+
+
+def judge_outputs(judge, images: torch.Tensor) -> Dict[str, np.ndarray]:
+    """Features (N, F) and class probabilities (N, 10) for images (N, 1, 28, 28) in [-1, 1]."""
+    device = next(judge.parameters()).device
+    feats, probs = [], []
+    with evaluating(judge):
+        for chunk in images.split(BATCH):
+            f = judge.features(chunk.to(device))
+            feats.append(f.double().cpu())
+            probs.append(torch.softmax(judge.head(f), dim=1).double().cpu())
+    return {"features": torch.cat(feats).numpy(), "probs": torch.cat(probs).numpy()}
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2), via a symmetric eigen-decomposition."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    vals, vecs = np.linalg.eigh(s_a)
+    root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    # Tr((S_a S_b)^1/2) = sum of sqrt eigenvalues of the PSD matrix S_a^1/2 S_b S_a^1/2
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ s_b @ root_a), 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * cross)
+
+
+def inception_score(probs: np.ndarray) -> float:
+    marginal = probs.mean(0, keepdims=True)
+    kl = (probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12))).sum(1)
+    return float(np.exp(kl.mean()))
+
+
+def intra_class_diversity(features: np.ndarray, labels: np.ndarray) -> Dict[int, float]:
+    """Mean pairwise L2 distance between judge features of images sharing a label, per class."""
+    out = {}
+    for c in range(10):
+        f = torch.from_numpy(features[labels == c])
+        if len(f) < 2:
+            continue
+        d = torch.cdist(f, f)
+        out[c] = float(d.sum() / (len(f) * (len(f) - 1)))
+    return out
+
+
+def _real(split: str, n: int, progress) -> data.Digits:
+    digits = data.load_digits(split)
+    if len(digits) < n:
+        progress(f"warning: only {digits.source} available; figures will be noisy")
+    index = np.random.default_rng(0).permutation(len(digits))[:n]
+    return data.Digits(digits.images[index], digits.labels[index], digits.source)
+
+
+def evaluate_images(family: Family, *, device: torch.device, n: int = 10000,
+                    progress: Callable[[str], None] = print) -> dict:
+    """Score `n` class-conditional samples (n/10 per digit, seed 0) of the shipped `family`."""
+    judge = load_judge(device)
+    model = weights.load(family, device=device)
+    test, train = _real("test", n, progress), _real("train", n, progress)
+    progress(f"scoring real digits ({test.source})")
+    real = judge_outputs(judge, data.to_tensor(test.images))
+    floor_feats = judge_outputs(judge, data.to_tensor(train.images))["features"]
+    progress(f"sampling {n} digits from {family.name}")
+    labels = labels_for(n, None)
+    generator = torch.Generator().manual_seed(0)
+    with evaluating(model):
+        fake_images = torch.cat([model.sample(len(l), generator=generator, labels=l).cpu() for l in labels.split(BATCH)])
+    fake = judge_outputs(judge, fake_images)
+    predicted = fake["probs"].argmax(1)
+    fid = frechet_distance(fake["features"], real["features"])
+    floor = frechet_distance(floor_feats, real["features"])
+    diversity = intra_class_diversity(fake["features"], labels.numpy())
+    real_diversity = intra_class_diversity(real["features"], test.labels)
+    per_class_fidelity = {c: float((predicted[labels.numpy() == c] == c).mean()) for c in range(10)}
+    summary = {
+        "FID (judge)": round(fid, 3), "FID floor": round(floor, 3), "FID / floor": round(fid / floor, 2),
+        "inception score": round(inception_score(fake["probs"]), 3),
+        "inception score (real)": round(inception_score(real["probs"]), 3),
+        "class fidelity": round(float((predicted == labels.numpy()).mean()), 4),
+        "intra-class diversity": round(float(np.mean(list(diversity.values()))), 3),
+        "intra-class diversity (real)": round(float(np.mean(list(real_diversity.values()))), 3),
+    }
+    return {
+        "family": family.name, "samples": n, "seed": 0, "reference": test.source, "floor_reference": train.source,
+        "summary": summary,
+        "predicted_histogram": np.bincount(predicted, minlength=10).tolist(),
+        "class_fidelity_per_digit": per_class_fidelity,
+        "diversity_per_digit": diversity, "diversity_per_digit_real": real_diversity,
+    }
+
+
+def evaluate_classifier(family: Family, *, device: torch.device, n: int = 10000,
+                        progress: Callable[[str], None] = print) -> dict:
+    model = weights.load(family, device=device)
+    test = _real("test", n, progress)
+    progress(f"classifying {len(test)} test digits ({test.source})")
+    probs = judge_outputs(model, data.to_tensor(test.images))["probs"]
+    predicted = probs.argmax(1)
+    accuracy = float((predicted == test.labels).mean())
+    per_digit = {c: float((predicted[test.labels == c] == c).mean()) for c in range(10)}
+    return {"family": family.name, "reference": test.source, "summary": {"test accuracy": round(accuracy, 4)},
+            "accuracy_per_digit": per_digit}
+
+
+# what each kind of family is measured by (keyed by Family.output, so families plug in as data)
+EVALUATORS = {"image": evaluate_images, "label": evaluate_classifier}
+
+
+def evaluate(family: Family, **kwargs) -> dict:
+    return EVALUATORS[family.output](family, **kwargs)

@@ -1,0 +1,115 @@
+"""Checked sampling requests shared by the CLI and the UI: bounds live here, once.
+
+Every public entry point validates its arguments (raising ValueError with the valid range)
+before touching a model, so a bad request costs microseconds, not a forward pass.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import torch
+
+from genlab.models.base import evaluating
+
+MAX_SAMPLES = 100
+MAX_SEED = 2**31 - 1
+TRUNCATION_RANGE = (0.1, 3.0)
+INTERPOLATION_STEPS = (2, 32)
+DIGIT_CHOICES = ["mix"] + [str(d) for d in range(10)]
+
+
+@dataclass(frozen=True)
+class DigitRequest:
+    digit: Optional[int]  # None: a mix of all ten, in order 0..9
+    n: int
+    seed: int
+    truncation: Optional[float]  # None: no truncation
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, float) and (
+            not math.isfinite(value) or value != int(value)):
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {int(value)}")
+    return int(value)
+
+
+def parse_digit(digit: Union[str, int, None]) -> Optional[int]:
+    """'mix' (or None) -> None; '0'..'9' or 0..9 -> int; anything else -> ValueError."""
+    if digit is None or str(digit).strip().lower() in ("mix", "all", ""):
+        return None
+    text = str(digit).strip()
+    if text.isdigit() and int(text) <= 9:
+        return int(text)
+    raise ValueError(f"digit must be 0-9 or 'mix', got {digit!r}")
+
+
+def parse_truncation(value) -> Optional[float]:
+    if value is None:
+        return None
+    low, high = TRUNCATION_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
+        raise ValueError(f"truncation must be from {low} to {high} (or none), got {value!r}")
+    return float(value)
+
+
+def digit_request(digit, n, seed, truncation=None) -> DigitRequest:
+    return DigitRequest(parse_digit(digit), _integer("number of samples", n, 1, MAX_SAMPLES),
+                        _integer("seed", seed, 0, MAX_SEED), parse_truncation(truncation))
+
+
+def labels_for(n: int, digit: Optional[int]) -> torch.Tensor:
+    """(n,) class labels: all `digit`, or 0..9 repeating for a mix."""
+    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10
+
+
+def columns_for(n: int, digit) -> int:
+    """Grid width: ten columns for a mix (one per digit), otherwise as square as possible."""
+    return min(n, 10) if parse_digit(digit) is None else math.ceil(math.sqrt(n))
+
+
+def sample_digits(model, request: DigitRequest) -> torch.Tensor:
+    """(n, 1, 28, 28) in [-1, 1]; the same request gives the same images on every run and device."""
+    generator = torch.Generator().manual_seed(request.seed)
+    with evaluating(model):
+        return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
+                            truncation=request.truncation).cpu()
+
+
+@dataclass(frozen=True)
+class InterpolationRequest:
+    digit: int
+    seed_a: int
+    seed_b: int
+    steps: int
+    truncation: Optional[float]
+
+
+def interpolation_request(digit, seed_a, seed_b, steps, truncation=None) -> InterpolationRequest:
+    first = digit_request(digit, 1, seed_a, truncation)
+    if first.digit is None:
+        raise ValueError("interpolation needs one digit, 0-9 (not 'mix')")
+    return InterpolationRequest(first.digit, first.seed, _integer("seed B", seed_b, 0, MAX_SEED),
+                                _integer("steps", steps, *INTERPOLATION_STEPS), first.truncation)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (Shoemake 1985) between rows a (1, D) and b (1, D) at t (S, 1).
+
+    Gaussian latents live near a sphere, so the straight line between two of them passes through
+    atypically short vectors; the great-circle path keeps the norm typical.
+    """
+    cos = torch.nn.functional.cosine_similarity(a, b).clamp(-1 + 1e-6, 1 - 1e-6)
+    omega = torch.acos(cos)
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def interpolate(model, request: InterpolationRequest) -> torch.Tensor:
+    """(steps, 1, 28, 28) in [-1, 1]: decoded along the great circle from seed_a's latent to seed_b's."""
+    with evaluating(model):
+        z_a, z_b = (model.latents(1, generator=torch.Generator().manual_seed(s), truncation=request.truncation)
+                    for s in (request.seed_a, request.seed_b))
+        t = torch.linspace(0, 1, request.steps, device=z_a.device)[:, None]
+        return model.decode(slerp(z_a, z_b, t), labels_for(request.steps, request.digit)).cpu()

@@ -1,0 +1,111 @@
+"""The family contract, checked for every registered family with a tiny config."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from genlab import data, sampling, weights
+from genlab.models import FAMILIES
+from genlab.models.base import evaluating
+from genlab.training import NonFiniteLoss, Progress, train
+
+from conftest import tiny
+
+
+def batches(family, batch_size=8):
+    return data.image_batches(data.load_sample("train"), batch_size, seed=0)
+
+
+def test_registry_names_match_keys():
+    assert all(name == f.name for name, f in FAMILIES.items())
+    assert {"gan", "judge"} <= set(FAMILIES)
+
+
+def test_one_step_gives_finite_losses_and_gradients_reach_every_parameter(family):
+    model = tiny(family)
+    model.train()
+    optimizers = family.make_optimizers(model, family.recipe)
+    losses = family.step(model, next(batches(family)), optimizers)
+    assert losses and all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable
+    for name, p in trainable:
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"no gradient reached {name}"
+        assert p.grad.abs().sum() > 0, f"gradient of {name} is all zero"
+
+
+def test_save_then_load_gives_identical_outputs(family, tmp_path):
+    model = tiny(family).eval()
+    x = data.to_tensor(data.load_sample("test").images[:4])
+    folder = weights.save(model, tmp_path / family.name)
+    loaded = weights.load(family, folder)
+    assert dataclasses.asdict(loaded.config) == dataclasses.asdict(model.config)
+    with evaluating(model), evaluating(loaded):
+        if family.output == "image":
+            request = sampling.digit_request("mix", 6, 3)
+            assert torch.equal(sampling.sample_digits(model, request), sampling.sample_digits(loaded, request))
+        else:
+            assert torch.equal(model(x), loaded(x))
+
+
+@pytest.mark.parametrize("name", [n for n, f in FAMILIES.items() if f.output == "image"])
+def test_samples_have_shape_range_and_are_deterministic(name):
+    model = tiny(FAMILIES[name])
+    request = sampling.digit_request("7", 5, 42)
+    first, second = sampling.sample_digits(model, request), sampling.sample_digits(model, request)
+    assert first.shape == (5, 1, 28, 28) and first.dtype == torch.float32
+    assert first.min() >= -1 and first.max() <= 1
+    assert torch.equal(first, second)
+    other = sampling.sample_digits(model, sampling.digit_request("7", 5, 43))
+    assert not torch.equal(first, other)
+
+
+def test_three_step_train_yields_progress_and_leaves_eval_mode(family):
+    model = tiny(family)
+    recipe = dataclasses.replace(family.recipe, steps=3, batch_size=8)
+    events = list(train(family, model, batches(family), recipe))
+    assert [e.step for e in events] == [1, 2, 3]
+    assert all(isinstance(e, Progress) and e.total == 3 for e in events)
+    assert events[-1].fraction == 1.0 and not model.training
+
+
+def test_closing_the_training_generator_stops_after_the_current_step(family):
+    model = tiny(family)
+    recipe = dataclasses.replace(family.recipe, steps=100, batch_size=8)
+    run = train(family, model, batches(family), recipe)
+    first = next(run)
+    run.close()
+    assert first.step == 1 and not model.training
+    with pytest.raises(StopIteration):
+        next(run)
+
+
+def test_non_finite_loss_stops_training(family, monkeypatch):
+    model = tiny(family)
+    recipe = dataclasses.replace(family.recipe, steps=5, batch_size=8)
+    original = family.step
+    calls = []
+
+    def poisoned(self, m, batch, optimizers):
+        calls.append(1)
+        losses = original(m, batch, optimizers)
+        return {**losses, next(iter(losses)): float("nan")} if len(calls) == 2 else losses
+
+    monkeypatch.setattr(type(family), "step", poisoned)
+    run = train(family, model, batches(family), recipe)
+    assert next(run).step == 1
+    with pytest.raises(NonFiniteLoss, match="step 2"):
+        next(run)
+    assert not model.training
+
+
+def test_same_seed_trains_to_the_same_weights(family):
+    recipe = dataclasses.replace(family.recipe, steps=2, batch_size=8)
+    runs = []
+    for _ in range(2):
+        model = tiny(family)
+        last = list(train(family, model, batches(family), recipe))[-1]
+        runs.append((last.losses, [p.detach().clone() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
