@@ -7,7 +7,7 @@ import argparse
 import os
 
 from genlab.ui import build_app
-from genlab.ui.app import CSS
+from genlab.ui.app import launch_options
 
 demo = build_app()
 
@@ -23,4 +23,4 @@ def parse_args(argv=None) -> argparse.Namespace:
 if __name__ == "__main__":
     args = parse_args()
     demo.queue(default_concurrency_limit=1).launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS, enable_monitoring=False)
+        server_name=args.host, server_port=args.port, share=args.share, **launch_options())

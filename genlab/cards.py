@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from genlab.models import FAMILIES
 from genlab.models.base import Family
 
 _TEMPLATE = """---
@@ -46,3 +47,14 @@ def render(family: Family, folder: Path) -> str:
 
 def write(family: Family, folder: Path) -> None:
     (Path(folder) / "README.md").write_text(render(family, Path(folder)), encoding="utf-8")
+
+
+def table_rows() -> list:
+    """README rows, one per family with measured shipped weights: | name | title | figures |"""
+    rows = []
+    root = Path(__file__).resolve().parent.parent / "weights"
+    for name, family in FAMILIES.items():
+        summary = _read(root / name / "metrics.json").get("summary")
+        if summary:
+            rows.append(f"| {name} | {family.title} | " + ", ".join(f"{k} {v}" for k, v in summary.items()) + " |")
+    return rows

@@ -106,6 +106,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print("\n".join(cards.table_rows()))
+        return 0
     print(f"torch {torch.__version__}, device {devices.resolve(args.device)}")
     for name, family in FAMILIES.items():
         folder = weights.shipped(family)
@@ -149,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="families, shipped weights and their metrics")
+    p.add_argument("--markdown", action="store_true", help="print the README's model table rows")
     p.set_defaults(func=cmd_info)
     return parser
 

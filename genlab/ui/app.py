@@ -31,3 +31,8 @@ def build_app(device: str = "") -> gr.Blocks:
                 with gr.Tab(label, id=label.lower()):
                     build(store)
     return demo
+
+
+def launch_options() -> dict:
+    """Settings every launch shares (app.py and tests): styling and no unauthenticated monitoring."""
+    return {"css": CSS, "enable_monitoring": False}

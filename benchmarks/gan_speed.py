@@ -1,0 +1,111 @@
+"""GAN tab speed: the 64-digit grid handler vs the bare generator forward, and app start-up.
+
+Usage: python benchmarks/gan_speed.py [--repeats 50] [--starts 3]
+Prints one table; every figure is a median measured in this run, so ratios are fair even
+when the machine is busy.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from genlab import sampling  # noqa: E402
+from genlab.ui import gan_tab  # noqa: E402
+from genlab.ui.store import ModelStore  # noqa: E402
+
+BARE_APP = """
+import gradio as gr
+with gr.Blocks() as demo:
+    gr.Button("hi")
+demo.launch(server_name="127.0.0.1")
+"""
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seconds_to_ready(argv) -> float:
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    began = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - began < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - began
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{argv} did not start within 120 s")
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--starts", type=int, default=3)
+    args = parser.parse_args()
+
+    store = ModelStore("cpu")
+    gan = store.get("gan")
+    request = sampling.digit_request("mix", 64, 0)
+    z = gan.latents(64, generator=torch.Generator().manual_seed(0))
+    labels = sampling.labels_for(64, None)
+
+    def forward():
+        with torch.inference_mode():
+            gan.generator_ema(z, labels)
+
+    handler = median_ms(lambda: gan_tab.sample_grid(store, "mix", 64, 0, 0), args.repeats)
+    bare = median_ms(forward, args.repeats)
+    verdicts = median_ms(lambda: gan_tab.judge_verdicts(store, "mix", 64, 0, 0), max(5, args.repeats // 5))
+
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(BARE_APP)
+    ours, plain = [], []
+    for _ in range(args.starts):  # interleaved, so drift hits both alike
+        ours.append(seconds_to_ready([sys.executable, "app.py"]))
+        plain.append(seconds_to_ready([sys.executable, f.name]))
+    os.unlink(f.name)
+    start, bare_start = statistics.median(ours), statistics.median(plain)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, request {request}")
+    print(f"| measurement | median | ratio | target |")
+    print(f"|---|---|---|---|")
+    print(f"| GAN tab grid handler, 64 digits | {handler:.2f} ms | {handler / bare:.2f}x forward | <= 1.5x |")
+    print(f"| bare generator forward, 64 digits | {bare:.2f} ms | 1.00x | |")
+    print(f"| judge verdicts handler, 64 digits (chained after the grid) | {verdicts:.2f} ms | | |")
+    print(f"| `python app.py` start to ready | {start:.2f} s | {start / bare_start:.2f}x bare app | <= 1.5x |")
+    print(f"| bare one-button Gradio app start to ready | {bare_start:.2f} s | 1.00x | |")
+
+
+if __name__ == "__main__":
+    main()

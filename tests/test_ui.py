@@ -1,0 +1,103 @@
+"""The GAN tab: handlers called directly, then the running app through gradio_client."""
+
+import socket
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+from genlab import sampling
+from genlab.ui import build_app, gan_tab
+from genlab.ui.app import launch_options
+from genlab.ui.store import ModelStore
+
+
+@pytest.fixture(scope="module")
+def store():
+    return ModelStore("cpu")
+
+
+class NoModels:
+    """A store that fails loudly if a handler touches a model."""
+
+    def get(self, name):
+        raise AssertionError(f"model {name!r} was loaded for an invalid request")
+
+
+def test_grid_is_crisp_and_deterministic(store):
+    first = gan_tab.sample_grid(store, "mix", 20, 5, 0)
+    assert first.dtype == np.uint8 and first.shape == ((2 * 30 + 2) * 3, (10 * 30 + 2) * 3)
+    assert np.array_equal(first, gan_tab.sample_grid(store, "mix", 20, 5, 0))
+    assert not np.array_equal(first, gan_tab.sample_grid(store, "mix", 20, 6, 0))
+    # nearest-neighbour upscaling: every 3x3 block is one value
+    assert np.array_equal(first[::3, ::3].repeat(3, 0).repeat(3, 1), first)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("11", 4, 0, 0), "digit must be 0-9"),
+    (("3", 10000, 0, 0), "from 1 to 100"),
+    (("3", 4, -1, 0), "seed must be from 0"),
+    (("3", 4, 0, 7), "truncation must be from 0.1 to 3.0"),
+])
+def test_invalid_input_is_refused_before_any_model_work(args, message):
+    with pytest.raises(ValueError, match=message):
+        gan_tab.sample_grid(NoModels(), *args)
+    with pytest.raises(ValueError, match=message):
+        gan_tab.judge_verdicts(NoModels(), *args)
+
+
+def test_judge_verdicts_caption_every_sample(store):
+    picture, summary = gan_tab.judge_verdicts(store, "4", 9, 0, 0)
+    assert isinstance(picture, Image.Image) and picture.mode == "RGB"
+    assert summary.startswith("**The judge agrees on ")
+    agreed = int(summary.split()[4])
+    assert agreed >= 8  # the shipped GAN makes 4s the judge recognises
+
+
+def test_interpolation_strip_and_gif(store, tmp_path):
+    strip, shown, download = gan_tab.interpolation(store, tmp_path, "3", 0, 1, 6, 0)
+    assert strip.shape == ((28 + 4) * 3, (6 * 30 + 2) * 3)
+    assert shown == download and download.startswith(str(tmp_path)) and download.endswith(".gif")
+    gif = Image.open(download)
+    assert gif.format == "GIF" and gif.n_frames == 6 + 4  # forward, then back without repeating the ends
+    with pytest.raises(ValueError, match="steps must be from 2 to 32"):
+        gan_tab.interpolation(NoModels(), tmp_path, "3", 0, 1, 500, 0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    demo = build_app("cpu")
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                            quiet=True, **launch_options())
+    yield url
+    demo.close()
+
+
+def test_every_gan_endpoint_works_from_gradio_client(server, tmp_path):
+    client = Client(server, analytics_enabled=False, verbose=False, download_files=str(tmp_path))
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/gan_sample", "/gan_judge", "/gan_interpolate"} <= names
+    grid = client.predict("7", 16, 0, 0, api_name="/gan_sample")
+    assert Image.open(grid).size == ((4 * 30 + 2) * 3, (4 * 30 + 2) * 3)
+    verdicts, summary = client.predict("7", 16, 0, 0, api_name="/gan_judge")
+    assert "The judge agrees" in summary
+    strip, gif, download = client.predict("2", 0, 9, 4, 0, api_name="/gan_interpolate")
+    assert Image.open(gif).format == "GIF"
+
+
+def test_gradio_client_sees_the_valid_range_for_bad_input(server):
+    client = Client(server, analytics_enabled=False, verbose=False)
+    # the slider's own bound or ours, whichever checks first: both name the limit
+    with pytest.raises(Exception, match="(from 1 to 100|maximum value 100)"):
+        client.predict("7", 10000, 0, 0, api_name="/gan_sample")
+    with pytest.raises(Exception, match="digit must be 0-9"):
+        client.predict("11", 4, 0, 0, api_name="/gan_judge")
