@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from genlab import weights
 from genlab.models import FAMILIES
 from genlab.models.base import Family
 
@@ -52,9 +53,8 @@ def write(family: Family, folder: Path) -> None:
 def table_rows() -> list:
     """README rows, one per family with measured shipped weights: | name | title | figures |"""
     rows = []
-    root = Path(__file__).resolve().parent.parent / "weights"
     for name, family in FAMILIES.items():
-        summary = _read(root / name / "metrics.json").get("summary")
+        summary = _read(weights.shipped(family) / "metrics.json").get("summary")
         if summary:
             rows.append(f"| {name} | {family.title} | " + ", ".join(f"{k} {v}" for k, v in summary.items()) + " |")
     return rows

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from genlab import cards, data, devices, images, metrics, sampling, weights
 from genlab.models import FAMILIES, TrainConfig, get_family
@@ -64,14 +65,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         cards.write(family, out)
 
     last = None
-    for progress in train(family, model, batches, recipe):
-        last = progress
-        if progress.step % args.log_every == 0 or progress.step == progress.total:
-            losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
-            print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
-                  f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
-        if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
-            checkpoint(progress.step, progress.losses)
+    bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    with bar:
+        for progress in train(family, model, batches, recipe):
+            last = progress
+            bar.update(1)
+            if progress.step % args.log_every == 0 or progress.step == progress.total:
+                losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
+                bar.set_postfix_str(losses, refresh=False)
+                if bar.disable:  # a log file, not a terminal: one plain line per report
+                    print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
+                          f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
+            if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
+                checkpoint(progress.step, progress.losses)
     if last is not None:
         checkpoint(last.step, last.losses)
         print(f"saved {out}", file=sys.stderr)

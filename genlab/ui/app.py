@@ -14,7 +14,7 @@ INTRO = """# genlab: a hands-on generative-AI lab
 Play with small generative models trained on MNIST digits, see how they work and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
-# one tab per entry: (label, builder); builders take the shared ModelStore
+# one tab per entry: (label, builder); builders take the Blocks and the shared ModelStore
 TABS = [("GAN", gan_tab.build)]
 
 CSS = """
@@ -29,7 +29,7 @@ def build_app(device: str = "") -> gr.Blocks:
         with gr.Tabs():
             for label, build in TABS:
                 with gr.Tab(label, id=label.lower()):
-                    build(store)
+                    build(demo, store)
     return demo
 
 

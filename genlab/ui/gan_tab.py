@@ -81,8 +81,8 @@ def interpolation(store: ModelStore, out_dir: Path, digit, seed_a, seed_b, steps
     return images.strip(frames, scale=3), str(gif), str(gif)
 
 
-def build(store: ModelStore, concurrency_id: str = "models") -> None:
-    """Lay out the tab inside the current Blocks context and wire its events."""
+def build(demo: gr.Blocks, store: ModelStore, concurrency_id: str = "models") -> None:
+    """Lay out the tab inside `demo`'s current context and wire its events (samples show on page load)."""
     out_dir = Path(tempfile.mkdtemp(prefix="genlab-gan-"))
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     with gr.Row():
@@ -115,7 +115,7 @@ def build(store: ModelStore, concurrency_id: str = "models") -> None:
                                                 {"left": "$", "right": "$", "display": False}])
 
     inputs = [digit, n, seed, truncation]
-    event = gr.on([button.click, digit.change, n.release, truncation.release, seed.submit],
+    event = gr.on([demo.load, button.click, digit.change, n.release, truncation.release, seed.submit],
                   user_errors(partial(sample_grid, store)), inputs, grid, api_name="gan_sample", **limits)
     event.success(user_errors(partial(judge_verdicts, store)), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)

@@ -1,0 +1,51 @@
+"""The weights in weights/ load strictly and do what their metrics say."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from genlab import data, sampling, weights
+from genlab.metrics import judge_outputs
+from genlab.models import FAMILIES
+
+
+@pytest.mark.parametrize("name", ["gan", "judge"])
+def test_shipped_weights_load_strictly_with_their_metrics(name):
+    family = FAMILIES[name]
+    model = weights.load(family)  # strict: every key and shape must match the config
+    assert not model.training
+    metrics = json.loads((weights.shipped(family) / "metrics.json").read_text())
+    assert metrics["family"] == name and metrics["summary"]
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return weights.load(FAMILIES["judge"])
+
+
+def test_judge_classifies_the_bundled_real_test_digits(judge):
+    test = data.load_sample("test")
+    probs = judge_outputs(judge, data.to_tensor(test.images))["probs"]
+    assert (probs.argmax(1) == test.labels).mean() >= 0.99
+
+
+def test_judge_metrics_meet_the_target():
+    metrics = json.loads((weights.shipped(FAMILIES["judge"]) / "metrics.json").read_text())
+    assert metrics["summary"]["test accuracy"] >= 0.993 and "full" in metrics["reference"]
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_judge_recognises_gan_samples_of_the_requested_digit(judge, digit):
+    gan = weights.load(FAMILIES["gan"])
+    samples = sampling.sample_digits(gan, sampling.digit_request(digit, 50, 1234))
+    predicted = judge_outputs(judge, samples)["probs"].argmax(1)
+    assert (predicted == digit).mean() >= 0.9
+
+
+def test_gan_metrics_meet_the_targets():
+    summary = json.loads((weights.shipped(FAMILIES["gan"]) / "metrics.json").read_text())["summary"]
+    assert summary["class fidelity"] >= 0.98
+    assert summary["inception score"] >= 9.5
+    assert summary["FID (judge)"] <= 3 * summary["FID floor"]
