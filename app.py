@@ -7,7 +7,7 @@ import argparse
 import os
 
 from genlab.ui import build_app
-from genlab.ui.app import launch_options
+from genlab.ui.app import launch_options, prepare
 
 demo = build_app()
 
@@ -22,5 +22,5 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse_args()
-    demo.queue(default_concurrency_limit=1).launch(
+    prepare(demo).launch(
         server_name=args.host, server_port=args.port, share=args.share, **launch_options())

@@ -50,11 +50,12 @@ def write(family: Family, folder: Path) -> None:
     (Path(folder) / "README.md").write_text(render(family, Path(folder)), encoding="utf-8")
 
 
+def figures(family: Family) -> str:
+    """The measured summary of `family`'s shipped weights as one line ("" when not measured)."""
+    summary = _read(weights.shipped(family) / "metrics.json").get("summary", {})
+    return ", ".join(f"{k} {v}" for k, v in summary.items())
+
+
 def table_rows() -> list:
     """README rows, one per family with measured shipped weights: | name | title | figures |"""
-    rows = []
-    for name, family in FAMILIES.items():
-        summary = _read(weights.shipped(family) / "metrics.json").get("summary")
-        if summary:
-            rows.append(f"| {name} | {family.title} | " + ", ".join(f"{k} {v}" for k, v in summary.items()) + " |")
-    return rows
+    return [f"| {name} | {family.title} | {figures(family)} |" for name, family in FAMILIES.items() if figures(family)]

@@ -1,4 +1,4 @@
-"""python -m genlab train|sample|eval|info. Flags for `train` come from the dataclasses."""
+"""python -m genlab train|sample|eval|info. Flags for `train` come from the config dataclasses."""
 
 import argparse
 import dataclasses
@@ -15,20 +15,21 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from genlab import cards, data, devices, images, metrics, sampling, weights
-from genlab.models import FAMILIES, TrainConfig, get_family
-from genlab.training import train
+from genlab import cards, data, devices, images, metrics, params, sampling, weights
+from genlab.models import FAMILIES, get_family
+from genlab.training import NonFiniteLoss, train
 
 GENERATIVE = [name for name, f in FAMILIES.items() if f.output == "image"]
 
 
 def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults) -> None:
-    """One --flag per dataclass field, typed like its default; unset flags stay None."""
+    """One --flag per dataclass field, typed like its default, with its help and bounds; unset stays None."""
     for f in dataclasses.fields(defaults):
-        value = getattr(defaults, f.name)
+        value, spec = getattr(defaults, f.name), params.spec(f)
         kind = (lambda s: s.lower() in ("1", "true", "yes")) if isinstance(value, bool) else type(value)
-        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None,
-                            help=f"{type(defaults).__name__} (default {value!r})")
+        bounds = f", {spec['low']:g}..{spec['high']:g}" if spec["low"] is not None else ""
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None, choices=spec["choices"],
+                            help=f"{spec['help']} (default {value!r}{bounds})".replace("%", "%%"))
 
 
 def _overrides(args: argparse.Namespace, cls) -> dict:
@@ -38,46 +39,57 @@ def _overrides(args: argparse.Namespace, cls) -> dict:
 def hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    name = platform.processor() or platform.machine()
+    try:
+        name = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name} CPU ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     family = get_family(args.family)
-    recipe = dataclasses.replace(family.recipe, **_overrides(args, TrainConfig))
-    config = family.config_cls(**_overrides(args, family.config_cls))
+    recipe = params.build(type(family.recipe), {**dataclasses.asdict(family.recipe), **_overrides(args, type(family.recipe))})
+    config = params.build(family.config_cls, _overrides(args, family.config_cls))
     device = devices.resolve(args.device)
-    digits = data.load_digits("train", download=True)
-    print(f"training {family.name} on {digits.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
+    dataset = data.DATASETS[family.data]
+    corpus = dataset.load("train", download=True)
+    print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(device)
-    batches = data.image_batches(digits, recipe.batch_size, seed=recipe.seed, device=device)
+    batches = dataset.batches(corpus, recipe.batch_size, seed=recipe.seed, device=device)
     out = Path(args.out) if args.out else weights.shipped(family)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()
 
-    def record(step: int, losses: dict) -> dict:
-        return {"command": command, "steps": step, "recipe": dataclasses.asdict(recipe),
-                "wall_time_s": round(time.time() - began, 1), "hardware": hardware(device),
-                "torch": torch.__version__, "data": digits.source, "final_losses": losses}
-
     def checkpoint(step: int, losses: dict) -> None:
-        weights.save(model, out, {"training.json": json.dumps(record(step, losses), indent=2) + "\n"})
+        run = {"command": command, "steps": step, "recipe": dataclasses.asdict(recipe),
+               "wall_time_s": round(time.time() - began, 1), "hardware": hardware(device),
+               "torch": torch.__version__, "data": corpus.source, "final_losses": losses}
+        weights.save(model, out, {"training.json": json.dumps(run, indent=2) + "\n"})
         cards.write(family, out)
 
     last = None
     bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty(), dynamic_ncols=True)
-    with bar:
-        for progress in train(family, model, batches, recipe):
-            last = progress
-            bar.update(1)
-            if progress.step % args.log_every == 0 or progress.step == progress.total:
-                losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
-                bar.set_postfix_str(losses, refresh=False)
-                if bar.disable:  # a log file, not a terminal: one plain line per report
-                    print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
-                          f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
-            if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
-                checkpoint(progress.step, progress.losses)
+    try:
+        with bar:
+            for progress in train(family, model, batches, recipe):
+                last = progress
+                bar.update(1)
+                if progress.step % args.log_every == 0 or progress.step == progress.total:
+                    losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
+                    bar.set_postfix_str(losses, refresh=False)
+                    if bar.disable:  # a log file, not a terminal: one plain line per report
+                        print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
+                              f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
+                if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
+                    checkpoint(progress.step, progress.losses)
+    except KeyboardInterrupt:
+        if last is not None:
+            checkpoint(last.step, last.losses)
+            print(f"interrupted at step {last.step}; saved {out}", file=sys.stderr)
+        return 130
     if last is not None:
         checkpoint(last.step, last.losses)
         print(f"saved {out}", file=sys.stderr)
@@ -95,15 +107,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".npy":
         np.save(out, images.to_unit(samples), allow_pickle=False)
     else:
-        images.grid_image(samples, scale=args.scale, columns=sampling.columns_for(request.n, args.digit)).save(out)
-    print(f"wrote {out} ({args.n} samples)", file=sys.stderr)
+        images.grid_image(samples, scale=args.scale, columns=sampling.columns_for(request)).save(out)
+    print(f"wrote {out} ({request.n} samples)", file=sys.stderr)
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     family = get_family(args.family)
+    n = params.check_value("--n", args.n, int, 100, 60000)
+    if n % 10:
+        raise ValueError(f"--n must be a multiple of 10 (the same number of samples per digit), got {n}")
     device = devices.resolve(args.device)
-    result = metrics.evaluate(family, device=device, n=args.n, progress=lambda m: print(m, file=sys.stderr))
+    judge = weights.load(FAMILIES["judge"], device=device)
+    model = weights.load(family, device=device)
+    result = metrics.evaluate(family, model, judge, n=n, progress=lambda m: print(m, file=sys.stderr))
     folder = weights.shipped(family)
     weights.write_json(folder / "metrics.json", result)
     cards.write(family, folder)
@@ -117,12 +134,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     print(f"torch {torch.__version__}, device {devices.resolve(args.device)}")
     for name, family in FAMILIES.items():
-        folder = weights.shipped(family)
-        status = "shipped" if (folder / weights.TENSORS).is_file() else "not trained"
-        metrics_path = folder / "metrics.json"
-        summary = json.loads(metrics_path.read_text())["summary"] if metrics_path.is_file() else {}
-        figures = ", ".join(f"{k} {v}" for k, v in summary.items())
-        print(f"{name:8} {family.title:36} {status:12} {figures}")
+        trained = (weights.shipped(family) / weights.TENSORS).is_file()
+        print(f"{name:8} {family.title:36} {'shipped' if trained else 'not trained':12} {cards.figures(family)}")
     return 0
 
 
@@ -148,13 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--truncation", type=float, default=None)
-    p.add_argument("--scale", type=int, default=4, help="pixel upscaling of the PNG grid")
+    p.add_argument("--scale", type=int, default=4, choices=range(1, 17), metavar="1..16",
+                   help="pixel upscaling of the PNG grid")
     p.add_argument("--out", required=True, help="grid image (.png) or raw samples (.npy, (N, 28, 28) in [0, 1])")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("eval", help="measure shipped weights and write weights/<family>/metrics.json")
     p.add_argument("family", choices=list(FAMILIES))
-    p.add_argument("--n", type=int, default=10000, help="samples to score")
+    p.add_argument("--n", type=int, default=10000, help="samples to score (a multiple of 10)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="families, shipped weights and their metrics")
@@ -169,6 +183,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     args.argv = argv
     try:
         return args.func(args)
-    except (data.DataError, weights.WeightsError, ValueError) as err:
+    except (data.DataError, weights.WeightsError, NonFiniteLoss, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

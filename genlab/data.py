@@ -11,7 +11,7 @@ import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -190,3 +190,14 @@ def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
         for start in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
             index = order[start:start + batch_size]
             yield images[index], labels[index]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How a family's `data` kind is loaded and batched (families name one by key)."""
+
+    load: Callable[..., object]  # (split, *, download) -> a dataset with `.source` and `len()`
+    batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device) -> endless batches
+
+
+DATASETS = {"mnist": Dataset(load=load_digits, batches=image_batches)}

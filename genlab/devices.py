@@ -8,10 +8,13 @@ import torch
 _CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
-@functools.lru_cache(maxsize=None)
 def resolve(name: str = "") -> torch.device:
     """`name` ("auto", "cpu", "cuda", "cuda:1", "mps"); empty means $GENLAB_DEVICE or "auto"."""
-    name = (name or os.environ.get("GENLAB_DEVICE") or "auto").strip().lower()
+    return _resolve((name or os.environ.get("GENLAB_DEVICE") or "auto").strip().lower())
+
+
+@functools.lru_cache(maxsize=None)
+def _resolve(name: str) -> torch.device:
     if name.split(":")[0] not in _CHOICES:
         raise ValueError(f"unknown device {name!r}; choose one of {', '.join(_CHOICES)}")
     if name == "auto":

@@ -7,21 +7,17 @@ inception score (Salimans et al. 2016, with the judge as classifier) is exp E[KL
 10 for confident, perfectly balanced classes.
 """
 
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 
 import numpy as np
 import torch
 
-from genlab import data, weights
-from genlab.models import FAMILIES, Family
+from genlab import data
+from genlab.models import Family
 from genlab.models.base import evaluating
 from genlab.sampling import labels_for
 
 BATCH = 500
-
-
-def load_judge(device: Optional[torch.device] = None):
-    return weights.load(FAMILIES["judge"], device=device)
 
 
 def judge_outputs(judge, images: torch.Tensor) -> Dict[str, np.ndarray]:
@@ -65,6 +61,10 @@ def intra_class_diversity(features: np.ndarray, labels: np.ndarray) -> Dict[int,
     return out
 
 
+def accuracy_per_digit(predicted: np.ndarray, labels: np.ndarray) -> Dict[int, float]:
+    return {c: float((predicted[labels == c] == c).mean()) for c in range(10) if (labels == c).any()}
+
+
 def _real(split: str, n: int, progress) -> data.Digits:
     digits = data.load_digits(split)
     if len(digits) < n:
@@ -73,11 +73,9 @@ def _real(split: str, n: int, progress) -> data.Digits:
     return data.Digits(digits.images[index], digits.labels[index], digits.source)
 
 
-def evaluate_images(family: Family, *, device: torch.device, n: int = 10000,
+def evaluate_images(family: Family, model, judge, *, n: int = 10000,
                     progress: Callable[[str], None] = print) -> dict:
-    """Score `n` class-conditional samples (n/10 per digit, seed 0) of the shipped `family`."""
-    judge = load_judge(device)
-    model = weights.load(family, device=device)
+    """Score `n` class-conditional samples (n/10 per digit, seed 0) of `model` with `judge`."""
     test, train = _real("test", n, progress), _real("train", n, progress)
     progress(f"scoring real digits ({test.source})")
     real = judge_outputs(judge, data.to_tensor(test.images))
@@ -93,7 +91,6 @@ def evaluate_images(family: Family, *, device: torch.device, n: int = 10000,
     floor = frechet_distance(floor_feats, real["features"])
     diversity = intra_class_diversity(fake["features"], labels.numpy())
     real_diversity = intra_class_diversity(real["features"], test.labels)
-    per_class_fidelity = {c: float((predicted[labels.numpy() == c] == c).mean()) for c in range(10)}
     summary = {
         "FID (judge)": round(fid, 3), "FID floor": round(floor, 3), "FID / floor": round(fid / floor, 2),
         "inception score": round(inception_score(fake["probs"]), 3),
@@ -106,27 +103,26 @@ def evaluate_images(family: Family, *, device: torch.device, n: int = 10000,
         "family": family.name, "samples": n, "seed": 0, "reference": test.source, "floor_reference": train.source,
         "summary": summary,
         "predicted_histogram": np.bincount(predicted, minlength=10).tolist(),
-        "class_fidelity_per_digit": per_class_fidelity,
+        "class_fidelity_per_digit": accuracy_per_digit(predicted, labels.numpy()),
         "diversity_per_digit": diversity, "diversity_per_digit_real": real_diversity,
     }
 
 
-def evaluate_classifier(family: Family, *, device: torch.device, n: int = 10000,
+def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000,
                         progress: Callable[[str], None] = print) -> dict:
-    model = weights.load(family, device=device)
+    """Test accuracy of a classifier family (`judge` is unused: the model judges itself)."""
     test = _real("test", n, progress)
     progress(f"classifying {len(test)} test digits ({test.source})")
     probs = judge_outputs(model, data.to_tensor(test.images))["probs"]
     predicted = probs.argmax(1)
     accuracy = float((predicted == test.labels).mean())
-    per_digit = {c: float((predicted[test.labels == c] == c).mean()) for c in range(10)}
     return {"family": family.name, "reference": test.source, "summary": {"test accuracy": round(accuracy, 4)},
-            "accuracy_per_digit": per_digit}
+            "accuracy_per_digit": accuracy_per_digit(predicted, test.labels)}
 
 
 # what each kind of family is measured by (keyed by Family.output, so families plug in as data)
 EVALUATORS = {"image": evaluate_images, "label": evaluate_classifier}
 
 
-def evaluate(family: Family, **kwargs) -> dict:
-    return EVALUATORS[family.output](family, **kwargs)
+def evaluate(family: Family, model, judge, **kwargs) -> dict:
+    return EVALUATORS[family.output](family, model, judge, **kwargs)

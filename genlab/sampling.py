@@ -1,6 +1,6 @@
 """Checked sampling requests shared by the CLI and the UI: bounds live here, once.
 
-Every public entry point validates its arguments (raising ValueError with the valid range)
+Every public entry point validates its arguments (raising RequestError, a ValueError, with the valid range)
 before touching a model, so a bad request costs microseconds, not a forward pass.
 """
 
@@ -11,6 +11,7 @@ from typing import Optional, Union
 import torch
 
 from genlab.models.base import evaluating
+from genlab.params import RequestError, check_value
 
 MAX_SAMPLES = 100
 MAX_SEED = 2**31 - 1
@@ -28,31 +29,23 @@ class DigitRequest:
 
 
 def _integer(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, float) and (
-            not math.isfinite(value) or value != int(value)):
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be from {low} to {high}, got {int(value)}")
-    return int(value)
+    return check_value(name, value, int, low, high)
 
 
 def parse_digit(digit: Union[str, int, None]) -> Optional[int]:
-    """'mix' (or None) -> None; '0'..'9' or 0..9 -> int; anything else -> ValueError."""
+    """'mix' (or None) -> None; '0'..'9' or 0..9 -> int; anything else -> RequestError."""
     if digit is None or str(digit).strip().lower() in ("mix", "all", ""):
         return None
     text = str(digit).strip()
-    if text.isdigit() and int(text) <= 9:
+    if len(text) == 1 and text in "0123456789":
         return int(text)
-    raise ValueError(f"digit must be 0-9 or 'mix', got {digit!r}")
+    raise RequestError(f"digit must be 0-9 or 'mix', got {digit!r}")
 
 
 def parse_truncation(value) -> Optional[float]:
     if value is None:
         return None
-    low, high = TRUNCATION_RANGE
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= float(value) <= high:
-        raise ValueError(f"truncation must be from {low} to {high} (or none), got {value!r}")
-    return float(value)
+    return check_value("truncation", value, float, *TRUNCATION_RANGE)
 
 
 def digit_request(digit, n, seed, truncation=None) -> DigitRequest:
@@ -65,13 +58,16 @@ def labels_for(n: int, digit: Optional[int]) -> torch.Tensor:
     return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10
 
 
-def columns_for(n: int, digit) -> int:
+def columns_for(request: DigitRequest) -> int:
     """Grid width: ten columns for a mix (one per digit), otherwise as square as possible."""
-    return min(n, 10) if parse_digit(digit) is None else math.ceil(math.sqrt(n))
+    return min(request.n, 10) if request.digit is None else math.ceil(math.sqrt(request.n))
 
 
 def sample_digits(model, request: DigitRequest) -> torch.Tensor:
-    """(n, 1, 28, 28) in [-1, 1]; the same request gives the same images on every run and device."""
+    """(n, 1, 28, 28) in [-1, 1]; the same request gives the same images on every run.
+
+    The latents come from a CPU generator, so they are identical on every device; the images then
+    agree across devices up to floating-point rounding."""
     generator = torch.Generator().manual_seed(request.seed)
     with evaluating(model):
         return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
@@ -90,7 +86,7 @@ class InterpolationRequest:
 def interpolation_request(digit, seed_a, seed_b, steps, truncation=None) -> InterpolationRequest:
     first = digit_request(digit, 1, seed_a, truncation)
     if first.digit is None:
-        raise ValueError("interpolation needs one digit, 0-9 (not 'mix')")
+        raise RequestError("interpolation needs one digit, 0-9 (not 'mix')")
     return InterpolationRequest(first.digit, first.seed, _integer("seed B", seed_b, 0, MAX_SEED),
                                 _integer("steps", steps, *INTERPOLATION_STEPS), first.truncation)
 

@@ -5,19 +5,21 @@ tensors, and never unpickles anything. Saving writes a temp folder and swaps it 
 crash mid-save leaves the previous weights intact.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from genlab import params
 from genlab.models.base import Family
 
 ROOT = Path(__file__).resolve().parent.parent / "weights"
@@ -35,7 +37,7 @@ def shipped(family: Family) -> Path:
 
 def build(family: Family, **overrides) -> nn.Module:
     """A freshly initialised model of `family` with config fields overridden."""
-    return family.model_cls(family.config_cls(**overrides))
+    return family.model_cls(params.build(family.config_cls, overrides))
 
 
 def read_config(family: Family, folder: Path):
@@ -49,12 +51,10 @@ def read_config(family: Family, folder: Path):
         got = set(raw) if isinstance(raw, dict) else set()
         raise WeightsError(f"{path}: config keys do not match {family.config_cls.__name__} "
                            f"(missing {sorted(set(fields) - got)}, unexpected {sorted(got - set(fields))})")
-    for name, value in raw.items():
-        expected = type(fields[name].default)
-        if not (isinstance(value, expected) or (expected is float and isinstance(value, int))) \
-                or (expected is int and isinstance(value, bool)):
-            raise WeightsError(f"{path}: {name} should be {expected.__name__}, got {value!r}")
-    return family.config_cls(**raw)
+    try:
+        return params.build(family.config_cls, raw)
+    except params.RequestError as err:
+        raise WeightsError(f"{path}: {err}") from err
 
 
 def load(family: Family, folder: Optional[Path] = None, device: Optional[torch.device] = None) -> nn.Module:
@@ -78,26 +78,44 @@ def load(family: Family, folder: Optional[Path] = None, device: Optional[torch.d
     return model.to(device or torch.device("cpu")).eval()
 
 
-def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] = None) -> Path:
-    """Atomically write config.json + model.safetensors (+ extra text files) to `folder`."""
+@contextlib.contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """Yield an empty temp folder beside `folder`; on success it replaces `folder` in one swap.
+
+    On any failure (an exception, Ctrl-C) the temp folder is removed and `folder` is untouched.
+    Files are made world-readable so a server running as another user can read them.
+    """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    old = folder.with_name(f".{folder.name}-old")
     try:
+        yield tmp
+        tmp.chmod(0o755)
+        for path in tmp.iterdir():
+            path.chmod(0o644)
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, old)
+        try:
+            os.replace(tmp, folder)
+        except BaseException:
+            if old.exists() and not folder.exists():
+                os.replace(old, folder)  # put the previous version back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] = None) -> Path:
+    """Atomically write config.json + model.safetensors (+ extra text files) to `folder`."""
+    with atomic_folder(folder) as tmp:
         model.save_pretrained(tmp, config=model.config)
         (tmp / "README.md").unlink(missing_ok=True)  # the mixin's generic card; ours comes via extra_files
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
-        old = folder.with_name(f".{folder.name}-old")
-        if folder.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -26,10 +26,15 @@ def test_gan_tab_samples_in_a_real_browser(server, tmp_path):  # noqa: F811
             page.goto(server)
             page.get_by_role("tab", name="GAN").click()
             page.locator("#gan-sample").click()
+            page.locator("#gan-digit input").click()
+            page.get_by_role("option", name="3", exact=True).click()  # a new digit triggers a new grid
             image = page.locator("#gan-grid img")
             expect(image).to_be_visible(timeout=30000)
-            width = image.evaluate("img => img.complete ? img.naturalWidth : 0")
-            assert width == (10 * 30 + 2) * 3  # the 'mix' grid: ten columns, 3x upscaled
+            # a single digit: 40 samples as a 7x6 grid, 3x upscaled (the page-load 'mix' grid is 10 wide)
+            expected = (7 * 30 + 2) * 3
+            page.wait_for_function(
+                f"() => {{ const i = document.querySelector('#gan-grid img'); "
+                f"return i && i.complete && i.naturalWidth === {expected}; }}", timeout=30000)
             expect(page.locator("#gan-verdict-text")).to_contain_text("The judge agrees", timeout=30000)
         finally:
             context.close()

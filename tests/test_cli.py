@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlab import cli, weights
+from genlab import cli, data, weights
 from genlab.models import FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, capsys):
+def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(data, "MIRRORS", ())  # no download: train on the bundled sample
     tiny = FAMILIES["gan"].tiny
     argv = ["train", "gan", "--steps", "3", "--batch-size", "8", "--out", str(tmp_path / "g"), "--log-every", "1"]
     argv += [x for k, v in tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
@@ -49,6 +50,10 @@ def test_sample_writes_a_crisp_grid_png(tmp_path):
     (["sample", "gan", "--digit", "11", "--out", "x.png"], "digit must be 0-9"),
     (["sample", "gan", "--n", "10000", "--out", "x.png"], "from 1 to 100"),
     (["sample", "gan", "--out", "x.txt"], "--out must end in .png"),
+    (["eval", "gan", "--n", "15"], "--n must be from 100"),
+    (["eval", "gan", "--n", "105"], "multiple of 10"),
+    (["train", "gan", "--steps", "0", "--out", "g"], "steps must be from 1"),
+    (["train", "gan", "--g-width", "100000", "--out", "g"], "g_width must be from 2 to 256"),
 ])
 def test_bad_arguments_give_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -67,3 +72,10 @@ def test_info_lists_every_family(capsys):
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "genlab", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_train_help_shows_help_text_and_bounds(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "gan", "--help"])
+    out = capsys.readouterr().out
+    assert "latent size (default 64, 2..512)" in " ".join(out.split())

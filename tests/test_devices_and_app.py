@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def fresh_resolution():
-    devices.resolve.cache_clear()
+    devices._resolve.cache_clear()
     yield
-    devices.resolve.cache_clear()
+    devices._resolve.cache_clear()
 
 
 def test_env_override_and_explicit_names(monkeypatch):
@@ -25,10 +25,21 @@ def test_env_override_and_explicit_names(monkeypatch):
     assert devices.resolve("CPU") == torch.device("cpu")
 
 
-def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("GENLAB_DEVICE", raising=False)
-    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
-    assert devices.resolve("auto").type == expected
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert devices.resolve().type == expected
+
+
+def test_the_environment_is_read_on_every_call(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setenv("GENLAB_DEVICE", "cpu")
+    assert devices.resolve().type == "cpu"
+    monkeypatch.setenv("GENLAB_DEVICE", "auto")
+    assert devices.resolve().type == "mps"
 
 
 def test_unknown_or_unavailable_devices_are_clear_errors(monkeypatch):

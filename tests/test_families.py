@@ -109,3 +109,15 @@ def test_same_seed_trains_to_the_same_weights(family):
         runs.append((last.losses, [p.detach().clone() for p in model.parameters()]))
     assert runs[0][0] == runs[1][0]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth():
+    from genlab.training import learning_rate
+    from genlab.models import TrainConfig
+    recipe = TrainConfig(steps=110, lr=1.0, warmup_steps=10, schedule="cosine")
+    assert learning_rate(0, recipe) == pytest.approx(0.1)
+    assert learning_rate(9, recipe) == pytest.approx(1.0)
+    assert learning_rate(10, recipe) == pytest.approx(1.0)
+    assert learning_rate(60, recipe) == pytest.approx(0.55)
+    assert learning_rate(110, recipe) == pytest.approx(0.1)
+    assert learning_rate(50, TrainConfig(lr=0.3)) == 0.3

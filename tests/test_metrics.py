@@ -29,3 +29,18 @@ def test_intra_class_diversity_is_zero_for_copies_and_grows_with_spread():
     spread = np.random.default_rng(0).normal(size=(50, 4))
     assert all(v == 0 for v in metrics.intra_class_diversity(copies, labels).values())
     assert all(v > 0.5 for v in metrics.intra_class_diversity(spread, labels).values())
+
+
+def test_evaluate_runs_end_to_end_on_tiny_models_and_the_bundled_sample():
+    from conftest import tiny
+    from genlab.models import FAMILIES
+
+    judge = tiny(FAMILIES["judge"]).eval()
+    result = metrics.evaluate(FAMILIES["gan"], tiny(FAMILIES["gan"]).eval(), judge, n=100, progress=lambda m: None)
+    summary = result["summary"]
+    assert summary["FID (judge)"] >= 0 and summary["FID floor"] >= 0
+    assert 1 <= summary["inception score"] <= 10 and 0 <= summary["class fidelity"] <= 1
+    assert sum(result["predicted_histogram"]) == 100 and len(result["predicted_histogram"]) == 10
+    assert "bundled" in result["reference"]
+    own = metrics.evaluate(FAMILIES["judge"], judge, None, n=100, progress=lambda m: None)
+    assert 0 <= own["summary"]["test accuracy"] <= 1

@@ -16,8 +16,10 @@ from genlab.models.base import latent_noise
     (("3", 0, 0), "number of samples must be from 1 to 100"),
     (("3", 2.5, 0), "whole number"),
     (("3", 4, -1), "seed must be from 0 to 2147483647"),
-    (("3", 4, float("nan")), "whole number"),
-    (("3", 4, "7"), "whole number"),
+    (("3", 4, float("nan")), "seed must be a finite number"),
+    (("3", 4, "7"), "seed must be a finite number"),
+    (("²", 4, 0), "digit must be 0-9"),
+    (("٣", 4, 0), "digit must be 0-9"),
 ])
 def test_bad_requests_name_the_valid_range(args, message):
     with pytest.raises(ValueError, match=message):
@@ -27,7 +29,7 @@ def test_bad_requests_name_the_valid_range(args, message):
 def test_truncation_bounds():
     assert sampling.digit_request("3", 1, 0, None).truncation is None
     assert sampling.digit_request("3", 1, 0, 0.5).truncation == 0.5
-    with pytest.raises(ValueError, match="truncation must be from 0.1 to 3.0"):
+    with pytest.raises(ValueError, match="truncation must be from 0.1 to 3, got 9"):
         sampling.digit_request("3", 1, 0, 9)
 
 
@@ -42,11 +44,13 @@ def test_interpolation_needs_one_digit_and_bounded_steps():
 def test_labels_and_columns():
     assert sampling.labels_for(12, None).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
     assert sampling.labels_for(3, 7).tolist() == [7, 7, 7]
-    assert sampling.columns_for(64, "mix") == 10 and sampling.columns_for(64, "3") == 8
+    assert sampling.columns_for(sampling.digit_request("mix", 64, 0)) == 10
+    assert sampling.columns_for(sampling.digit_request("3", 64, 0)) == 8
+    assert sampling.columns_for(sampling.digit_request("mix", 4, 0)) == 4
 
 
 def test_slerp_hits_endpoints_and_keeps_the_norm():
-    a, b = torch.randn(1, 64, generator=torch.Generator().manual_seed(0)), torch.randn(1, 64)
+    a, b = torch.randn(2, 1, 64, generator=torch.Generator().manual_seed(0))
     b = b / b.norm() * a.norm()
     path = sampling.slerp(a, b, torch.linspace(0, 1, 5)[:, None])
     assert torch.allclose(path[0], a[0], atol=1e-5) and torch.allclose(path[-1], b[0], atol=1e-5)

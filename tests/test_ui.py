@@ -1,7 +1,5 @@
 """The GAN tab: handlers called directly, then the running app through gradio_client."""
 
-import socket
-
 import gradio as gr
 import numpy as np
 import pytest
@@ -10,7 +8,7 @@ from PIL import Image
 
 from genlab import sampling
 from genlab.ui import build_app, gan_tab
-from genlab.ui.app import launch_options
+from genlab.ui.app import launch_in_process
 from genlab.ui.store import ModelStore
 
 
@@ -39,7 +37,7 @@ def test_grid_is_crisp_and_deterministic(store):
     (("11", 4, 0, 0), "digit must be 0-9"),
     (("3", 10000, 0, 0), "from 1 to 100"),
     (("3", 4, -1, 0), "seed must be from 0"),
-    (("3", 4, 0, 7), "truncation must be from 0.1 to 3.0"),
+    (("3", 4, 0, 7), "truncation must be from 0.1 to 3"),
 ])
 def test_invalid_input_is_refused_before_any_model_work(args, message):
     with pytest.raises(ValueError, match=message):
@@ -66,19 +64,10 @@ def test_interpolation_strip_and_gif(store, tmp_path):
         gan_tab.interpolation(NoModels(), tmp_path, "3", 0, 1, 500, 0)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     demo = build_app("cpu")
-    demo.queue()
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                            quiet=True, **launch_options())
-    yield url
+    yield launch_in_process(demo)
     demo.close()
 
 
@@ -99,5 +88,29 @@ def test_gradio_client_sees_the_valid_range_for_bad_input(server):
     # the slider's own bound or ours, whichever checks first: both name the limit
     with pytest.raises(Exception, match="(from 1 to 100|maximum value 100)"):
         client.predict("7", 10000, 0, 0, api_name="/gan_sample")
-    with pytest.raises(Exception, match="digit must be 0-9"):
+    with pytest.raises(Exception, match="(digit must be 0-9|not in the list of choices)"):
         client.predict("11", 4, 0, 0, api_name="/gan_judge")
+    with pytest.raises(Exception, match="(seed must be from 0|less than minimum value 0)"):
+        client.predict("3", 4, -5, 0, api_name="/gan_sample")
+    # inside the slider's range but outside ours: only the handler's check can catch it
+    with pytest.raises(Exception, match="truncation must be from 0.1 to 3, got 0.05"):
+        client.predict("3", 4, 0, 0.05, api_name="/gan_sample")
+
+
+def test_the_direct_run_api_that_bypasses_the_queue_is_closed(server):
+    import json
+    import urllib.error
+    import urllib.request
+    body = json.dumps({"data": ["7", 4, 0, 0]}).encode()
+    request = urllib.request.Request(server.rstrip("/") + "/gradio_api/run/gan_sample", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code in (403, 404)
+
+
+def test_interpolation_gifs_do_not_pile_up(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(gan_tab, "KEEP_FILES", 3)
+    for seed in range(5):
+        gan_tab.interpolation(store, tmp_path, "3", seed, seed + 1, 2, 0)
+    assert len(list(tmp_path.glob("*.gif"))) == 3

@@ -45,7 +45,7 @@ def test_config_must_match_the_dataclass_exactly(saved):
     with pytest.raises(weights.WeightsError, match="unexpected \\['surprise'\\]"):
         weights.load(GAN, saved)
     (saved / "config.json").write_text(json.dumps({**config, "g_width": "wide"}))
-    with pytest.raises(weights.WeightsError, match="g_width should be int"):
+    with pytest.raises(weights.WeightsError, match="g_width must be a finite number"):
         weights.load(GAN, saved)
 
 
@@ -88,3 +88,24 @@ def test_save_replaces_atomically_and_keeps_the_old_folder_on_failure(saved, mon
 def test_loaded_models_are_in_eval_mode_on_the_requested_device(saved):
     model = weights.load(GAN, saved, device=torch.device("cpu"))
     assert not model.training and next(model.parameters()).device.type == "cpu"
+
+
+def test_saved_files_are_readable_by_other_users(saved):
+    assert saved.stat().st_mode & 0o777 == 0o755
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in saved.iterdir())
+
+
+def test_a_failed_swap_puts_the_previous_version_back(saved, monkeypatch):
+    import os
+    before = (saved / "model.safetensors").read_bytes()
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if str(src).startswith(str(saved.parent / ".gan-")) and not str(src).endswith("-old"):
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(weights.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        weights.save(tiny(GAN, seed=1), saved)
+    assert (saved / "model.safetensors").read_bytes() == before

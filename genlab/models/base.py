@@ -7,20 +7,23 @@ from typing import Callable, Dict, Iterator, Literal, Optional
 import torch
 from torch import nn
 
+from genlab.params import param
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Training hyperparameters shared by every family (the model's own live in its config)."""
 
-    steps: int = 1000  # optimiser steps (for two-player models: one D and one G update)
-    batch_size: int = 128  # examples per step
-    lr: float = 2e-4  # peak learning rate
-    weight_decay: float = 0.0  # AdamW decoupled weight decay
-    warmup_steps: int = 0  # linear warm-up, then constant (or cosine, see `schedule`)
-    schedule: str = "constant"  # "constant" or "cosine" decay to 10% of lr after warm-up
-    beta1: float = 0.9  # Adam first-moment decay
-    beta2: float = 0.999  # Adam second-moment decay
-    seed: int = 0  # seeds model init, data order and noise
+    steps: int = param(1000, "optimiser steps (two-player models: one D and one G update each)", 1, 1_000_000)
+    batch_size: int = param(128, "examples per step", 1, 4096)
+    lr: float = param(2e-4, "peak learning rate", 1e-6, 1.0)
+    weight_decay: float = param(0.0, "AdamW decoupled weight decay", 0.0, 1.0)
+    warmup_steps: int = param(0, "steps of linear learning-rate warm-up", 0, 100_000)
+    schedule: str = param("constant", "after warm-up: constant, or cosine decay to 10% of lr",
+                          choices=("constant", "cosine"))
+    beta1: float = param(0.9, "Adam first-moment decay", 0.0, 0.999)
+    beta2: float = param(0.999, "Adam second-moment decay", 0.0, 0.9999)
+    seed: int = param(0, "seeds model init, data order and noise", 0, 2**31 - 1)
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,19 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab.models.base import Family, TrainConfig, latent_noise, model_device
+from genlab.params import param
 
 N_CLASSES = 10
 
 
 @dataclass
 class GANConfig:
-    z_dim: int = 64  # latent size
-    embed_dim: int = 16  # class embedding concatenated to z
-    g_width: int = 32  # generator channels at 28x28 (x2 at 14x14, x4 at 7x7)
-    d_width: int = 64  # discriminator channels at 14x14 (x2 at 7x7)
-    ema_decay: float = 0.999  # generator EMA; samples use the averaged weights
-    ema_start: int = 1000  # steps before the EMA starts tracking (copies weights until then)
+    z_dim: int = param(64, "latent size", 2, 512)
+    embed_dim: int = param(16, "size of the class embedding concatenated to z", 1, 256)
+    g_width: int = param(32, "generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256)
+    d_width: int = param(64, "discriminator channels at 14x14 (x2 at 7x7)", 2, 256)
+    ema_decay: float = param(0.999, "decay of the generator's weight average (samples use the average)", 0.0, 0.99999)
+    ema_start: int = param(1000, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
 
 class Generator(nn.Module):

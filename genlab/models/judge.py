@@ -13,14 +13,15 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from genlab.models.base import Family, TrainConfig
+from genlab.params import param
 
 
 @dataclass
 class JudgeConfig:
-    width: int = 32  # channels of the first conv block; doubled in the second
-    feature_dim: int = 128  # size of the feature layer used for FID
-    dropout: float = 0.3  # dropout before the classification head
-    max_shift: int = 2  # random translation (pixels) applied to training batches
+    width: int = param(32, "channels of the first conv block (doubled in the second)", 2, 256)
+    feature_dim: int = param(128, "size of the feature layer used for FID", 2, 1024)
+    dropout: float = param(0.3, "dropout before the classification head", 0.0, 0.9)
+    max_shift: int = param(2, "random translation (pixels) of training digits", 0, 4)
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:

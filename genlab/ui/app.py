@@ -1,6 +1,7 @@
 """build_app(): the whole dashboard as a gr.Blocks, built but never launched here."""
 
 import os
+import socket
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no calls home
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -32,7 +33,31 @@ def build_app(device: str = "") -> gr.Blocks:
                     build(demo, store)
     return demo
 
+QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up
+
+
+def prepare(demo: gr.Blocks) -> gr.Blocks:
+    """The queue every launch uses (app.py, tests, benchmarks).
+
+    `api_open=False` closes /gradio_api/run/*, which would otherwise bypass the queue and its
+    limits; gradio_client and the browser go through the queue and keep working.
+    """
+    return demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE)
+
 
 def launch_options() -> dict:
-    """Settings every launch shares (app.py and tests): styling and no unauthenticated monitoring."""
+    """Settings every launch shares: styling and no unauthenticated monitoring endpoint."""
     return {"css": CSS, "enable_monitoring": False}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_in_process(demo: gr.Blocks) -> str:
+    """Serve `demo` on 127.0.0.1 at a free port without blocking; returns its URL (tests, benchmarks)."""
+    _, url, _ = prepare(demo).launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                                     quiet=True, **launch_options())
+    return url

@@ -4,13 +4,15 @@ import functools
 
 import gradio as gr
 
+from genlab.params import RequestError
+
 
 def user_errors(handler):
-    """ValueError (bad input) -> gr.Error with the same message; other errors stay internal."""
+    """RequestError (bad input) -> gr.Error with the same message; other errors stay internal."""
     @functools.wraps(handler)
     def wrapped(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
-        except ValueError as err:
+        except RequestError as err:
             raise gr.Error(str(err)) from None
     return wrapped

@@ -15,6 +15,8 @@ from genlab.metrics import judge_outputs
 from genlab.ui.errors import user_errors
 from genlab.ui.store import ModelStore
 
+KEEP_FILES = 100  # interpolation GIFs kept on disk per app
+
 HOW_IT_WORKS = r"""
 ### How it works
 A **generator** G turns a random vector z (64 numbers drawn from a standard normal) and a digit
@@ -50,7 +52,7 @@ def sample_grid(store: ModelStore, digit, n, seed, truncation) -> np.ndarray:
     """The crisp grid of `n` samples: (H, W) uint8, nearest-neighbour upscaled."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))  # validate before model work
     samples = sampling.sample_digits(store.get("gan"), request)
-    return images.grid(samples, columns=sampling.columns_for(request.n, digit), scale=3)
+    return images.grid(samples, columns=sampling.columns_for(request), scale=3)
 
 
 def judge_verdicts(store: ModelStore, digit, n, seed, truncation) -> Tuple[object, str]:
@@ -62,7 +64,7 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation) -> Tuple[objec
     wanted = sampling.labels_for(request.n, request.digit)
     correct = (predicted == wanted).tolist()
     captions = [f"{p} {c:.0%}" for p, c in zip(predicted.tolist(), confidence.tolist())]
-    picture = images.annotated_grid(samples, captions, correct, columns=sampling.columns_for(request.n, digit))
+    picture = images.annotated_grid(samples, captions, correct, columns=sampling.columns_for(request))
     wrong = [i for i, ok in enumerate(correct) if not ok]
     summary = f"**The judge agrees on {sum(correct)} of {request.n}** ({sum(correct) / request.n:.0%})."
     if wrong:
@@ -78,7 +80,14 @@ def interpolation(store: ModelStore, out_dir: Path, digit, seed_a, seed_b, steps
     frames = sampling.interpolate(store.get("gan"), request)
     gif = out_dir / f"gan-{request.digit}-{request.seed_a}-{request.seed_b}-{uuid.uuid4().hex[:8]}.gif"
     gif.write_bytes(images.gif_bytes([images.grid(f[None], columns=1, scale=6, pad=0) for f in frames]))
+    _forget_old_files(out_dir)
     return images.strip(frames, scale=3), str(gif), str(gif)
+
+
+def _forget_old_files(folder: Path) -> None:
+    """Keep the newest KEEP_FILES GIFs (gradio copies each into its own cache when served)."""
+    for old in sorted(folder.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-KEEP_FILES or None]:
+        old.unlink(missing_ok=True)
 
 
 def build(demo: gr.Blocks, store: ModelStore, concurrency_id: str = "models") -> None:
