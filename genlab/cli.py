@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from genlab import cards, data, devices, images, metrics, params, sampling, weights
+from genlab import cards, checkpoints, data, devices, images, metrics, params, sampling, weights
 from genlab.models import FAMILIES, get_family
 from genlab.training import NonFiniteLoss, train
 
@@ -50,31 +50,31 @@ def hardware(device: torch.device) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     family = get_family(args.family)
-    recipe = params.build(type(family.recipe), {**dataclasses.asdict(family.recipe), **_overrides(args, type(family.recipe))})
-    config = params.build(family.config_cls, _overrides(args, family.config_cls))
+    checkpoint = Path(args.checkpoint or Path("runs") / family.name)
+    base = family.recipe
+    if args.resume:
+        base = type(base)(**json.loads((checkpoint / checkpoints.STATE).read_text())["recipe"])
+    recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
+    config = (weights.read_config(family, checkpoint) if args.resume
+              else params.build(family.config_cls, _overrides(args, family.config_cls)))
     device = devices.resolve(args.device)
     dataset = data.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
     print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(device)
-    batches = dataset.batches(corpus, recipe.batch_size, seed=recipe.seed, device=device)
     out = Path(args.out) if args.out else weights.shipped(family)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()
-
-    def checkpoint(step: int, losses: dict) -> None:
-        run = {"command": command, "steps": step, "recipe": dataclasses.asdict(recipe),
-               "wall_time_s": round(time.time() - began, 1), "hardware": hardware(device),
-               "torch": torch.__version__, "data": corpus.source, "final_losses": losses}
-        weights.save(model, out, {"training.json": json.dumps(run, indent=2) + "\n"})
-        cards.write(family, out)
-
     last = None
     bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    run = train(family, model, corpus, recipe, checkpoint=checkpoint, save_every=args.save_every,
+                resume=args.resume)
     try:
         with bar:
-            for progress in train(family, model, batches, recipe):
+            for progress in run:
+                if last is None:
+                    bar.update(progress.start_step)
                 last = progress
                 bar.update(1)
                 if progress.step % args.log_every == 0 or progress.step == progress.total:
@@ -83,17 +83,19 @@ def cmd_train(args: argparse.Namespace) -> int:
                     if bar.disable:  # a log file, not a terminal: one plain line per report
                         print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
                               f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
-                if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.total:
-                    checkpoint(progress.step, progress.losses)
     except KeyboardInterrupt:
-        if last is not None:
-            checkpoint(last.step, last.losses)
-            print(f"interrupted at step {last.step}; saved {out}", file=sys.stderr)
+        run.close()  # writes the checkpoint
+        print("interrupted; resume with the same command plus --resume", file=sys.stderr)
+    if last is None:
         return 130
-    if last is not None:
-        checkpoint(last.step, last.losses)
-        print(f"saved {out}", file=sys.stderr)
-    return 0
+    facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
+             "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
+             "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
+             "final_losses": last.losses}
+    weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"})
+    cards.write(family, out)
+    print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
+    return 0 if last.step == last.total else 130
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -148,9 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     by_family = train_parser.add_subparsers(dest="family", required=True)
     for family in FAMILIES.values():
         p = by_family.add_parser(family.name, help=family.title)
-        p.add_argument("--out", help="weights folder to write (default: weights/<family>)")
+        p.add_argument("--out", help="weights folder to write at the end (default: weights/<family>)")
+        p.add_argument("--checkpoint", help="resumable checkpoint folder (default: runs/<family>)")
+        p.add_argument("--resume", action="store_true", help="continue from the checkpoint (same recipe)")
         p.add_argument("--log-every", type=int, default=100)
-        p.add_argument("--save-every", type=int, default=1000, help="also save every N steps (0: only at the end)")
+        p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (0: only at the end)")
         _add_dataclass_flags(p, family.recipe)
         _add_dataclass_flags(p, family.config_cls())
         p.set_defaults(func=cmd_train)

@@ -177,19 +177,29 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
-                  device: torch.device = torch.device("cpu")) -> Iterator[tuple]:
-    """Endless shuffled (images (B, 1, 28, 28) in [-1, 1], labels (B,)) batches; reshuffles each epoch."""
+                  device: torch.device = torch.device("cpu"), skip: int = 0) -> Iterator[tuple]:
+    """Endless shuffled (images (B, 1, 28, 28) in [-1, 1], labels (B,)) batches; reshuffles each epoch.
+
+    `skip` batches are passed over first (without touching the images), so a resumed run sees
+    exactly the batches an uninterrupted one would have seen.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     images = to_tensor(digits.images).to(device)
     labels = torch.from_numpy(digits.labels).to(device)
     generator = torch.Generator().manual_seed(seed)
     n = len(labels)
+    starts = range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size)
     while True:
-        order = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
+        order = torch.randperm(n, generator=generator)
+        if skip >= len(starts):
+            skip -= len(starts)
+            continue
+        order = order.to(device)
+        for start in starts[skip:]:
             index = order[start:start + batch_size]
             yield images[index], labels[index]
+        skip = 0
 
 
 @dataclass(frozen=True)

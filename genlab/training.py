@@ -1,15 +1,18 @@
 """The one training loop: a generator of progress events that the CLI prints, the UI streams
-and tests `list()`. Closing the generator stops training after the current step."""
+and tests `list()`. Closing the generator stops training after the current step; its `finally`
+writes a checkpoint, so every way of stopping (Stop button, Ctrl-C, wall-time limit) can resume."""
 
 import math
 import time
 from dataclasses import dataclass
-from typing import Dict, Iterator
+from pathlib import Path
+from typing import Dict, Iterator, Optional
 
 import torch
 from torch import nn
 
-from genlab.models.base import Family, TrainConfig
+from genlab import checkpoints, data
+from genlab.models.base import Family, TrainConfig, model_device
 
 __all__ = ["NonFiniteLoss", "Progress", "TrainConfig", "train", "learning_rate"]
 
@@ -20,10 +23,12 @@ class NonFiniteLoss(FloatingPointError):
 
 @dataclass(frozen=True)
 class Progress:
-    step: int  # steps completed so far
+    step: int  # steps completed so far (counting any resumed ones)
     total: int  # steps the run will take
     losses: Dict[str, float]  # this step's logged values
-    elapsed: float  # seconds since the loop started
+    elapsed: float  # seconds since this session of the loop started
+    start_step: int = 0  # where this session started (0, or the resumed checkpoint's step)
+    note: str = ""  # why the run ended early, on its last event
 
     @property
     def fraction(self) -> float:
@@ -31,7 +36,7 @@ class Progress:
 
     @property
     def steps_per_second(self) -> float:
-        return self.step / self.elapsed if self.elapsed > 0 else 0.0
+        return (self.step - self.start_step) / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float:
@@ -49,24 +54,49 @@ def learning_rate(step: int, recipe: TrainConfig) -> float:
     return recipe.lr
 
 
-def train(family: Family, model: nn.Module, batches: Iterator, recipe: TrainConfig,
-          *, start_step: int = 0) -> Iterator[Progress]:
-    """Train `model` (already on its device) for `recipe.steps` steps, yielding after each one."""
-    if recipe.schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule must be 'constant' or 'cosine', not {recipe.schedule!r}")
-    torch.manual_seed(recipe.seed + start_step)
+def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
+          checkpoint: Optional[Path] = None, save_every: int = 0, resume: bool = False,
+          max_seconds: float = math.inf) -> Iterator[Progress]:
+    """Train `model` (already on its device) on `dataset` up to `recipe.steps`, yielding after each step.
+
+    With `checkpoint`, the state is saved there every `save_every` steps and whenever the loop
+    ends (finished, closed, interrupted, out of time), except after a non-finite loss, which
+    keeps the last good checkpoint. `resume` continues from that checkpoint: same weights,
+    optimiser moments, random state and data position, so the run matches an uninterrupted one.
+    """
+    if resume and checkpoint is None:
+        raise ValueError("resume needs a checkpoint folder")
     optimizers = family.make_optimizers(model, recipe)
+    start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
+    if not resume:
+        torch.manual_seed(recipe.seed)
+    batches = data.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
+                                                 device=model_device(model), skip=start)
+    done, saved, healthy = start, start, True
     model.train()
     began = time.perf_counter()
     try:
-        for step in range(start_step, recipe.steps):
+        for step in range(start, recipe.steps):
             for optimizer in optimizers.values():
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(step, recipe)
             losses = family.step(model, next(batches), optimizers)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
-                raise NonFiniteLoss(f"step {step + 1}: {', '.join(bad)} became non-finite; training stopped")
-            yield Progress(step + 1, recipe.steps, losses, time.perf_counter() - began)
+                healthy = False
+                raise NonFiniteLoss(f"step {step + 1}: {', '.join(bad)} became non-finite; training stopped "
+                                    f"(the last checkpoint, step {saved}, is kept)")
+            done = step + 1
+            if checkpoint is not None and save_every and done % save_every == 0 and done < recipe.steps:
+                checkpoints.save(checkpoint, model, optimizers, done, recipe)
+                saved = done
+            elapsed = time.perf_counter() - began
+            out_of_time = elapsed > max_seconds and done < recipe.steps
+            note = f"stopped at the wall-time limit of {max_seconds:g} s" if out_of_time else ""
+            yield Progress(done, recipe.steps, losses, elapsed, start, note)
+            if out_of_time:
+                return
     finally:
         model.eval()
+        if checkpoint is not None and healthy and done > saved:
+            checkpoints.save(checkpoint, model, optimizers, done, recipe)

@@ -57,9 +57,17 @@ def read_config(family: Family, folder: Path):
         raise WeightsError(f"{path}: {err}") from err
 
 
+def recover(folder: Path) -> None:
+    """Finish a swap that a killed process left half-done: put the previous version back."""
+    old = folder.with_name(f".{folder.name}-old")
+    if not folder.exists() and old.is_dir():
+        os.replace(old, folder)
+
+
 def load(family: Family, folder: Optional[Path] = None, device: Optional[torch.device] = None) -> nn.Module:
     """Load a model of `family` from `folder` (default: shipped weights) in eval mode on `device`."""
     folder = Path(folder) if folder is not None else shipped(family)
+    recover(folder)
     if not folder.is_dir():
         raise WeightsError(f"no weights folder at {folder}; train one with `python -m genlab train {family.name}`")
     model = family.model_cls(read_config(family, folder))

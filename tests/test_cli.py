@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(data, "MIRRORS", ())  # no download: train on the bundled sample
     tiny = FAMILIES["gan"].tiny
-    argv = ["train", "gan", "--steps", "3", "--batch-size", "8", "--out", str(tmp_path / "g"), "--log-every", "1"]
+    argv = ["train", "gan", "--steps", "3", "--batch-size", "8", "--out", str(tmp_path / "g"), "--log-every", "1",
+            "--checkpoint", str(tmp_path / "ckpt")]
     argv += [x for k, v in tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
     assert cli.main(argv) == 0
     model = weights.load(FAMILIES["gan"], tmp_path / "g")
@@ -29,6 +30,12 @@ def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, c
     assert "[     3/3]" in capsys.readouterr().err
     card = (tmp_path / "g" / "README.md").read_text()
     assert "python -m genlab train gan --steps 3" in card and "bundled MNIST sample" in card
+    # --resume continues from the checkpoint with the saved config; --steps extends the run
+    assert cli.main(["train", "gan", "--resume", "--steps", "5", "--out", str(tmp_path / "g"),
+                     "--checkpoint", str(tmp_path / "ckpt"), "--log-every", "1"]) == 0
+    run = json.loads((tmp_path / "g" / "training.json").read_text())
+    assert (run["steps"], run["resumed_from"], run["recipe"]["batch_size"]) == (5, 3, 8)
+    assert "[     4/5]" in capsys.readouterr().err
 
 
 def test_sample_writes_a_raw_npy_array(tmp_path):

@@ -119,3 +119,15 @@ def test_batches_are_shuffled_labelled_and_in_range():
     again, _ = next(data.image_batches(digits, 32, seed=1))
     assert torch.equal(images, again)
     assert len(set(labels.tolist())) > 3  # shuffled, not class-sorted
+
+
+@pytest.mark.parametrize("skip", [0, 3, 93, 250])
+def test_skipping_batches_matches_drawing_them(skip):
+    digits = data.load_sample("train")  # 3000 digits: 93 batches of 32 per epoch
+    drawn = data.image_batches(digits, 32, seed=4)
+    for _ in range(skip):
+        next(drawn)
+    skipped = data.image_batches(digits, 32, seed=4, skip=skip)
+    for _ in range(3):
+        (a, la), (b, lb) = next(drawn), next(skipped)
+        assert torch.equal(a, b) and torch.equal(la, lb)

@@ -13,8 +13,11 @@ from genlab.training import NonFiniteLoss, Progress, train
 from conftest import tiny
 
 
+SAMPLE = data.load_sample("train")
+
+
 def batches(family, batch_size=8):
-    return data.image_batches(data.load_sample("train"), batch_size, seed=0)
+    return data.DATASETS[family.data].batches(SAMPLE, batch_size, seed=0)
 
 
 def test_registry_names_match_keys():
@@ -64,7 +67,7 @@ def test_samples_have_shape_range_and_are_deterministic(name):
 def test_three_step_train_yields_progress_and_leaves_eval_mode(family):
     model = tiny(family)
     recipe = dataclasses.replace(family.recipe, steps=3, batch_size=8)
-    events = list(train(family, model, batches(family), recipe))
+    events = list(train(family, model, SAMPLE, recipe))
     assert [e.step for e in events] == [1, 2, 3]
     assert all(isinstance(e, Progress) and e.total == 3 for e in events)
     assert events[-1].fraction == 1.0 and not model.training
@@ -73,7 +76,7 @@ def test_three_step_train_yields_progress_and_leaves_eval_mode(family):
 def test_closing_the_training_generator_stops_after_the_current_step(family):
     model = tiny(family)
     recipe = dataclasses.replace(family.recipe, steps=100, batch_size=8)
-    run = train(family, model, batches(family), recipe)
+    run = train(family, model, SAMPLE, recipe)
     first = next(run)
     run.close()
     assert first.step == 1 and not model.training
@@ -93,7 +96,7 @@ def test_non_finite_loss_stops_training(family, monkeypatch):
         return {**losses, next(iter(losses)): float("nan")} if len(calls) == 2 else losses
 
     monkeypatch.setattr(type(family), "step", poisoned)
-    run = train(family, model, batches(family), recipe)
+    run = train(family, model, SAMPLE, recipe)
     assert next(run).step == 1
     with pytest.raises(NonFiniteLoss, match="step 2"):
         next(run)
@@ -105,7 +108,7 @@ def test_same_seed_trains_to_the_same_weights(family):
     runs = []
     for _ in range(2):
         model = tiny(family)
-        last = list(train(family, model, batches(family), recipe))[-1]
+        last = list(train(family, model, SAMPLE, recipe))[-1]
         runs.append((last.losses, [p.detach().clone() for p in model.parameters()]))
     assert runs[0][0] == runs[1][0]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
