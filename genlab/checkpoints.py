@@ -70,6 +70,12 @@ def read_step(folder: Path) -> int:
     return int(json.loads(path.read_text(encoding="utf-8"))["step"]) if path.is_file() else 0
 
 
+def read_recipe(folder: Path) -> dict:
+    """The recipe a checkpoint was trained with, as saved."""
+    weights.recover(Path(folder))
+    return json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))["recipe"]
+
+
 def restore(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, torch.optim.Optimizer]) -> int:
     """Load weights, optimiser and RNG states of the checkpoint into `model`/`optimizers`; returns its step."""
     folder = Path(folder)

@@ -126,6 +126,15 @@ def _download(folder: Path, name: str, timeout: float) -> Path:
     raise DataError("; ".join(errors))
 
 
+def find_mnist() -> Optional[Path]:
+    """The first folder ($GENLAB_DATA_DIR, the cache) holding all four MNIST files, without reading them."""
+    folders = [Path(os.environ["GENLAB_DATA_DIR"])] if os.environ.get("GENLAB_DATA_DIR") else []
+    for folder in folders + [cache_dir()]:
+        if all(_find(folder, name) for name in MNIST_FILES):
+            return folder
+    return None
+
+
 def load_mnist(split: str = "train", *, download: bool = True, timeout: float = 10.0) -> Digits:
     """The full MNIST split ("train" or "test"); raises DataError naming every place tried."""
     if split not in ("train", "test"):

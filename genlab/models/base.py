@@ -37,15 +37,23 @@ class Family:
     config_cls: type  # flat dataclass of int/float/str/bool
     data: str  # which data the family trains on: "mnist" (labelled digits) or "text"
     recipe: TrainConfig  # the recipe of the shipped weights (`python -m genlab train <name>` default)
+    quick_recipe: Optional[TrainConfig] = None  # the "quick" preset: about a minute on 2 CPU cores
+    quick_config: Dict[str, object] = field(default_factory=dict)  # config overrides for "quick"
     tiny: Dict[str, object] = field(default_factory=dict)  # config overrides for fast tests
     optimizers: Optional[Callable[[nn.Module, TrainConfig], Dict[str, torch.optim.Optimizer]]] = None
     train_step: Optional[Callable[[nn.Module, object, Dict[str, torch.optim.Optimizer]], Dict[str, float]]] = None
+    held_out: Optional[Callable[[nn.Module, object], Dict[str, float]]] = None  # losses on unseen data
 
     def make_optimizers(self, model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
         return (self.optimizers or adamw)(model, recipe)
 
     def step(self, model: nn.Module, batch, optimizers) -> Dict[str, float]:
         return (self.train_step or single_loss_step)(model, batch, optimizers)
+
+    def evaluate(self, model: nn.Module, batch) -> Dict[str, float]:
+        """The logged losses on a held-out batch, in eval mode, without touching the global RNG."""
+        with evaluating(model):
+            return (self.held_out or single_loss_values)(model, batch)
 
 
 def adamw(model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
@@ -60,6 +68,11 @@ def single_loss_step(model: nn.Module, batch, optimizers) -> Dict[str, float]:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+    return {"loss": loss.item(), **logs}
+
+
+def single_loss_values(model: nn.Module, batch) -> Dict[str, float]:
+    loss, logs = model.loss(batch)
     return {"loss": loss.item(), **logs}
 
 

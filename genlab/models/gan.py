@@ -106,6 +106,32 @@ class GAN(nn.Module, PyTorchModelHubMixin):
         return self.generator_ema(z.to(device), labels.to(device))
 
 
+def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """D maximises log D(x) + log(1 - D(G(z))): on logits, softplus(-D(x)) + softplus(D(G(z)))."""
+    return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+
+
+def generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    """Non-saturating: G maximises log D(G(z)) rather than minimising log(1 - D(G(z)))."""
+    return F.softplus(-d_fake).mean()
+
+
+def _logs(d_loss, g_loss, d_real, d_fake) -> Dict[str, float]:
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+
+
+def held_out(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor]) -> Dict[str, float]:
+    """Both losses on unseen real digits and fixed noise (its own generator: training RNG untouched)."""
+    real, labels = batch
+    noise = torch.Generator().manual_seed(0)
+    z = torch.randn(len(real), gan.config.z_dim, generator=noise).to(real.device)
+    fake_labels = torch.randint(0, N_CLASSES, (len(real),), generator=noise).to(real.device)
+    d_real = gan.discriminator(real, labels)
+    d_fake = gan.discriminator(gan.generator(z, fake_labels), fake_labels)
+    return _logs(discriminator_loss(d_real, d_fake), generator_loss(d_fake), d_real, d_fake)
+
+
 def train_step(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor],
                optimizers: Dict[str, torch.optim.Optimizer]) -> Dict[str, float]:
     """One discriminator and one generator update with the non-saturating loss."""
@@ -115,25 +141,22 @@ def train_step(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor],
     fake_labels = torch.randint(0, N_CLASSES, (b,), device=real.device)
     fake = gan.generator(z, fake_labels)
 
-    # D: maximise log D(x) + log(1 - D(G(z))), i.e. softplus(-D(x)) + softplus(D(G(z)))
     d_real = gan.discriminator(real, labels)
     d_fake = gan.discriminator(fake.detach(), fake_labels)
-    d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    d_loss = discriminator_loss(d_real, d_fake)
     optimizers["discriminator"].zero_grad(set_to_none=True)
     d_loss.backward()
     optimizers["discriminator"].step()
 
-    # G: non-saturating, maximise log D(G(z)) instead of minimising log(1 - D(G(z)));
-    # D is frozen meanwhile so backward skips D's weight gradients, which G's update never uses
+    # D is frozen during G's update so backward skips D's weight gradients, which G's update never uses
     gan.discriminator.requires_grad_(False)
-    g_loss = F.softplus(-gan.discriminator(fake, fake_labels)).mean()
+    g_loss = generator_loss(gan.discriminator(fake, fake_labels))
     optimizers["generator"].zero_grad(set_to_none=True)
     g_loss.backward()
     optimizers["generator"].step()
     gan.discriminator.requires_grad_(True)
     gan.update_ema()
-    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-            "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
+    return _logs(d_loss, g_loss, d_real, d_fake)
 
 
 def optimizers(gan: GAN, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
@@ -150,7 +173,10 @@ FAMILY = Family(
     config_cls=GANConfig,
     data="mnist",
     recipe=TrainConfig(steps=36000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    quick_recipe=TrainConfig(steps=400, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    quick_config={"ema_start": 200, "ema_decay": 0.99},
     tiny={"z_dim": 8, "embed_dim": 4, "g_width": 4, "d_width": 4, "ema_start": 0},
     optimizers=optimizers,
     train_step=train_step,
+    held_out=held_out,
 )

@@ -8,29 +8,45 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from genlab.ui import gan_tab  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from genlab import limits  # noqa: E402
+from genlab.ui import gan_tab, train_tab  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
+from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
 Play with small generative models trained on MNIST digits, see how they work and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
-# one tab per entry: (label, builder); builders take the Blocks and the shared ModelStore
-TABS = [("GAN", gan_tab.build)]
+# one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
+TABS = [("GAN", gan_tab.build), ("Train", train_tab.build)]
+
+
+@dataclass
+class Shared:
+    """What the tabs of one app share."""
+
+    store: ModelStore  # shipped models and session runs
+    trainer: TrainContext  # the one-run-at-a-time trainer, its limits and data
+    session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
 
 CSS = """
-#gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img { image-rendering: pixelated; }
+#gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img { image-rendering: pixelated; }
 """
 
 
-def build_app(device: str = "") -> gr.Blocks:
+def build_app(device: str = "", public: bool = False) -> gr.Blocks:
+    """The dashboard; `public` applies the tighter training limits meant for shared servers."""
     store = ModelStore(device)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
+        shared = Shared(store, TrainContext(store, limits.PUBLIC if public else limits.LOCAL),
+                        gr.State(new_session()))
         gr.Markdown(INTRO)
         with gr.Tabs():
             for label, build in TABS:
                 with gr.Tab(label, id=label.lower()):
-                    build(demo, store)
+                    build(demo, shared)
     return demo
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up

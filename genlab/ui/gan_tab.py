@@ -13,7 +13,7 @@ import torch
 from genlab import images, sampling
 from genlab.metrics import judge_outputs
 from genlab.ui.errors import user_errors
-from genlab.ui.store import ModelStore
+from genlab.ui.store import PRETRAINED, ModelStore, model_choices
 
 KEEP_FILES = 100  # interpolation GIFs kept on disk per app
 
@@ -48,17 +48,18 @@ def _truncation(value):
     return None if value in (None, 0) else value
 
 
-def sample_grid(store: ModelStore, digit, n, seed, truncation) -> np.ndarray:
+def sample_grid(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED, session=None) -> np.ndarray:
     """The crisp grid of `n` samples: (H, W) uint8, nearest-neighbour upscaled."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))  # validate before model work
-    samples = sampling.sample_digits(store.get("gan"), request)
+    samples = sampling.sample_digits(store.choose("gan", model, session), request)
     return images.grid(samples, columns=sampling.columns_for(request), scale=3)
 
 
-def judge_verdicts(store: ModelStore, digit, n, seed, truncation) -> Tuple[object, str]:
+def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
+                   session=None) -> Tuple[object, str]:
     """The same samples with the judge's verdict under each, and a one-line summary."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))
-    samples = sampling.sample_digits(store.get("gan"), request)
+    samples = sampling.sample_digits(store.choose("gan", model, session), request)
     probs = torch.from_numpy(judge_outputs(store.get("judge"), samples)["probs"])
     confidence, predicted = probs.max(1)
     wanted = sampling.labels_for(request.n, request.digit)
@@ -74,10 +75,11 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation) -> Tuple[objec
     return picture, summary
 
 
-def interpolation(store: ModelStore, out_dir: Path, digit, seed_a, seed_b, steps, truncation) -> Tuple[np.ndarray, str, str]:
+def interpolation(store: ModelStore, out_dir: Path, digit, seed_a, seed_b, steps, truncation, model=PRETRAINED,
+                  session=None) -> Tuple[np.ndarray, str, str]:
     """A strip from seed A to seed B, and the same frames as a looping GIF (shown and downloadable)."""
     request = sampling.interpolation_request(digit, seed_a, seed_b, steps, _truncation(truncation))
-    frames = sampling.interpolate(store.get("gan"), request)
+    frames = sampling.interpolate(store.choose("gan", model, session), request)
     gif = out_dir / f"gan-{request.digit}-{request.seed_a}-{request.seed_b}-{uuid.uuid4().hex[:8]}.gif"
     gif.write_bytes(images.gif_bytes([images.grid(f[None], columns=1, scale=6, pad=0) for f in frames]))
     _forget_old_files(out_dir)
@@ -90,12 +92,15 @@ def _forget_old_files(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def build(demo: gr.Blocks, store: ModelStore, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     """Lay out the tab inside `demo`'s current context and wire its events (samples show on page load)."""
+    store, session = shared.store, shared.session
     out_dir = Path(tempfile.mkdtemp(prefix="genlab-gan-"))
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
+            model = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id="gan-model",
+                                info="the shipped weights, or a run you trained in the Train tab")
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
@@ -123,10 +128,12 @@ def build(demo: gr.Blocks, store: ModelStore, concurrency_id: str = "models") ->
     gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                 {"left": "$", "right": "$", "display": False}])
 
-    inputs = [digit, n, seed, truncation]
-    event = gr.on([demo.load, button.click, digit.change, n.release, truncation.release, seed.submit],
+    inputs = [digit, n, seed, truncation, model, session]
+    model.focus(lambda s: gr.Dropdown(choices=model_choices(s, "gan")), session, model,
+                api_visibility="private", queue=False)
+    event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
                   user_errors(partial(sample_grid, store)), inputs, grid, api_name="gan_sample", **limits)
     event.success(user_errors(partial(judge_verdicts, store)), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)
-    i_button.click(user_errors(partial(interpolation, store, out_dir)), [i_digit, seed_a, seed_b, steps, truncation],
+    i_button.click(user_errors(partial(interpolation, store, out_dir)), [i_digit, seed_a, seed_b, steps, truncation, model, session],
                    [strip, animation, download], api_name="gan_interpolate", **limits)

@@ -1,17 +1,23 @@
-"""Shipped models, loaded once on first use and shared by every tab of one app."""
+"""The models every tab samples from: shipped weights (loaded once) and this session's runs."""
 
+import tempfile
 import threading
-from typing import Dict
+from pathlib import Path
+from typing import Dict, Optional
 
 from torch import nn
 
 from genlab import devices, weights
 from genlab.models import get_family
+from genlab.params import RequestError
+
+PRETRAINED = "pretrained"
 
 
 class ModelStore:
-    def __init__(self, device: str = ""):
+    def __init__(self, device: str = "", runs_root: Optional[Path] = None):
         self.device = devices.resolve(device)
+        self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
 
@@ -22,7 +28,28 @@ class ModelStore:
                 self._models[name] = weights.load(get_family(name), device=self.device)
             return self._models[name]
 
+    def run_folder(self, session: Optional[dict], label: Optional[str], family: Optional[str] = None) -> Path:
+        """The folder of run `label` of this session (of `family`, if given); RequestError otherwise.
+
+        Sessions hold only labels; folders are named by the server, so no user string becomes a path.
+        """
+        run = (session or {}).get("runs", {}).get(label)
+        if run is None or (family is not None and run["family"] != family):
+            raise RequestError(f"no {family or ''} run {label!r} in this session; train one in the Train tab")
+        return self.runs_root / run["folder"]
+
+    def choose(self, name: str, choice: Optional[str], session: Optional[dict]) -> nn.Module:
+        """'pretrained' (or nothing) -> the shipped model; a run label -> that run's latest checkpoint."""
+        if choice in (None, "", PRETRAINED):
+            return self.get(name)
+        return weights.load(get_family(name), self.run_folder(session, choice, name), device=self.device)
+
     @property
     def concurrency_limit(self) -> int:
         """How many model calls may run at once: one on CPU (torch already uses every core)."""
         return 1 if self.device.type == "cpu" else 4
+
+
+def model_choices(session: Optional[dict], name: str) -> list:
+    """'pretrained' plus this session's runs of family `name`, newest last."""
+    return [PRETRAINED] + [label for label, run in (session or {}).get("runs", {}).items() if run["family"] == name]

@@ -1,0 +1,35 @@
+"""Server-side bounds on training runs: the one place they are defined.
+
+Field bounds (genlab.params) say what makes sense for a model; these say what one server lets
+one user spend. Public mode (a Space, a share link) is much tighter than a local run.
+"""
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from genlab.models.base import TrainConfig
+from genlab.params import RequestError
+
+
+@dataclass(frozen=True)
+class TrainLimits:
+    max_steps: int
+    max_batch_size: int
+    max_parameters: int
+    max_seconds: float  # wall time of one run (one session of it: a resume gets a fresh budget)
+
+
+LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
+PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600)
+
+
+def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
+    """RequestError naming the limit when the run would exceed it."""
+    if recipe.steps > limits.max_steps:
+        raise RequestError(f"steps must be at most {limits.max_steps} here, got {recipe.steps}")
+    if recipe.batch_size > limits.max_batch_size:
+        raise RequestError(f"batch_size must be at most {limits.max_batch_size} here, got {recipe.batch_size}")
+    count = sum(p.numel() for p in model.parameters())
+    if count > limits.max_parameters:
+        raise RequestError(f"the model would have {count:,} parameters; at most {limits.max_parameters:,} here")

@@ -1,0 +1,58 @@
+"""What a run in progress shows: fixed-noise samples (image families) or verdicts on held-out
+digits (classifiers), with the judge's view, so learning and mode collapse are visible live."""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from genlab import sampling
+from genlab.metrics import judge_outputs
+from genlab.models.base import Family
+
+PREVIEW_SEED = 1234  # the same noise at every preview, so frames differ only by training
+PREVIEW_COUNT = 40
+
+
+@dataclass
+class Preview:
+    images: torch.Tensor  # (N, 1, 28, 28) in [-1, 1]
+    columns: int
+    captions: List[str] = field(default_factory=list)  # one per image (empty: none)
+    correct: List[bool] = field(default_factory=list)
+    histogram: Optional[List[int]] = None  # the judge's predicted class counts (image families)
+    scores: Dict[str, float] = field(default_factory=dict)  # one-number summaries for the status line
+
+
+def image_preview(family: Family, model, judge, held_out) -> Preview:
+    request = sampling.digit_request("mix", PREVIEW_COUNT, PREVIEW_SEED)
+    samples = sampling.sample_digits(model, request)
+    preview = Preview(samples, sampling.columns_for(request))
+    if judge is not None:
+        probs = judge_outputs(judge, samples)["probs"]
+        predicted = probs.argmax(1)
+        wanted = sampling.labels_for(request.n, request.digit).numpy()
+        preview.captions = [f"{p} {c:.0%}" for p, c in zip(predicted, probs.max(1))]
+        preview.correct = (predicted == wanted).tolist()
+        preview.histogram = np.bincount(predicted, minlength=10).tolist()
+        preview.scores["judge agrees"] = float((predicted == wanted).mean())
+    return preview
+
+
+def label_preview(family: Family, model, judge, held_out) -> Preview:
+    images, labels = held_out
+    probs = judge_outputs(model, images)["probs"]
+    predicted, truth = probs.argmax(1), labels.cpu().numpy()
+    shown = slice(0, PREVIEW_COUNT)
+    return Preview(images[shown].cpu(), 10, [f"{p} {c:.0%}" for p, c in zip(predicted[shown], probs.max(1)[shown])],
+                   (predicted[shown] == truth[shown]).tolist(), np.bincount(predicted, minlength=10).tolist(),
+                   {"held-out accuracy": float((predicted == truth).mean())})
+
+
+# what a run shows, by the kind of thing the family outputs
+PREVIEWS = {"image": image_preview, "label": label_preview}
+
+
+def preview(family: Family, model, judge, held_out) -> Preview:
+    return PREVIEWS[family.output](family, model, judge, held_out)

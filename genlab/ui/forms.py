@@ -1,0 +1,41 @@
+"""Forms generated from dataclasses: one widget per field, with the field's help and bounds.
+
+The same field metadata (genlab.params) drives the CLI flags and the server-side checks, so a
+form can never offer a value the server refuses, and the server re-checks whatever arrives.
+"""
+
+import dataclasses
+from typing import List
+
+import gradio as gr
+
+from genlab import params
+
+
+def widget(f: dataclasses.Field, value, key: str) -> gr.components.Component:
+    """The widget for one field, showing `value`."""
+    spec = params.spec(f)
+    label = f.name.replace("_", " ")
+    common = {"label": label, "info": spec["help"], "elem_id": key, "key": key}
+    if isinstance(value, bool):
+        return gr.Checkbox(value=value, **common)
+    if isinstance(value, str):
+        return gr.Dropdown(list(spec["choices"] or [value]), value=value, **common)
+    return gr.Number(value=value, minimum=spec["low"], maximum=spec["high"],
+                     precision=0 if isinstance(value, int) else None, **common)
+
+
+def build_form(defaults, prefix: str) -> List[gr.components.Component]:
+    """Widgets for every field of the dataclass instance `defaults`, in field order."""
+    return [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}") for f in dataclasses.fields(defaults)]
+
+
+def read_form(cls, values) -> object:
+    """The dataclass `cls` from widget values in field order; RequestError names any bad field."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    return params.build(cls, dict(zip(names, values)))
+
+
+def form_values(instance) -> List[object]:
+    """Widget values (field order) showing `instance`: used to fill a form from a preset."""
+    return [getattr(instance, f.name) for f in dataclasses.fields(instance)]

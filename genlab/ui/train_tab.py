@@ -1,0 +1,143 @@
+"""The Train tab: pick a family, fill a form generated from its dataclasses, watch it learn.
+
+Every family gets the same widgets from the registry; there is no per-family code here.
+"""
+
+import dataclasses
+from functools import partial
+from typing import Dict, List, Tuple
+
+import gradio as gr
+
+from genlab import data
+from genlab.models import FAMILIES, TrainConfig
+from genlab.ui import forms
+from genlab.ui.errors import user_errors
+from genlab.ui.train_run import Frame, TrainContext, download, stream_run
+
+PRESETS = ("quick", "shipped")
+
+HOW_IT_WORKS = """
+### How training works here
+Every family trains with the same loop: draw a batch, take one optimiser step (for the GAN: one
+discriminator and one generator step), report the losses. The plot shows the training losses and,
+at every preview, the same losses on **held-out** test digits the model never trains on: when the
+two drift apart, the model is memorising. For image models each preview samples the *same* noise,
+so frames differ only by what the model learned, and the judge's histogram shows which digits it
+sees: a spike means **mode collapse**. **Stop** ends the run within one step and keeps a
+checkpoint; **Resume** continues from it, bit for bit where it left off. Finished or stopped runs
+appear as a model choice in their family's tab (for this browser session only).
+"""
+
+
+def preset(family, name: str) -> Tuple[TrainConfig, object]:
+    """(recipe, config) of a preset: 'shipped' (the recipe of weights/) or 'quick' (about a minute)."""
+    if name == "quick" and family.quick_recipe is not None:
+        return family.quick_recipe, family.config_cls(**family.quick_config)
+    return family.recipe, family.config_cls()
+
+
+def data_notice() -> str:
+    folder = data.find_mnist()
+    if folder is not None:
+        return f"Image families train on the full MNIST training set (found in `{folder.name}/`)."
+    return ("**Notice:** full MNIST was not found, so image families train on the bundled sample of 3,000 "
+            "real digits (set `GENLAB_DATA_DIR` to a folder with the four MNIST files for the full set).")
+
+
+@dataclasses.dataclass
+class FormLayout:
+    """Where each family's widgets sit in the flat list of inputs the Start event receives."""
+
+    spans: Dict[str, Tuple[int, int, int]]  # family -> (start, recipe fields, config fields)
+
+    def split(self, family_name: str, values) -> Tuple[dict, dict]:
+        start, n_recipe, n_config = self.spans[family_name]
+        recipe = values[start:start + n_recipe]
+        config = values[start + n_recipe:start + n_recipe + n_config]
+        family = FAMILIES[family_name]
+        return (dict(zip([f.name for f in dataclasses.fields(TrainConfig)], recipe)),
+                dict(zip([f.name for f in dataclasses.fields(family.config_cls)], config)))
+
+
+def frame_outputs(frame: Frame) -> tuple:
+    last = max(0, len(frame.previews) - 1)
+    return (frame.status, frame.history, frame.preview, frame.histogram,
+            gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=len(frame.previews) > 1),
+            frame.previews, frame.session)
+
+
+def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values):
+    """Start a new run from the form of `family_name`; streams the tab's outputs."""
+    *form, session = values
+    recipe, config = layout.split(family_name, form)
+    for frame in stream_run(ctx, family_name, recipe, config, session):
+        yield frame_outputs(frame)
+
+
+def resume_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values):
+    """Continue this session's latest run from its checkpoint (the form's steps may extend it)."""
+    *form, session = values
+    recipe, _ = layout.split(family_name, form)
+    for frame in stream_run(ctx, family_name, recipe, {}, session, resume=True):
+        yield frame_outputs(frame)
+
+
+def show_preview(index, shots: List):
+    if not shots:
+        return None
+    return shots[min(max(0, int(index)), len(shots) - 1)]
+
+
+def build(demo: gr.Blocks, shared) -> None:
+    ctx, session = shared.trainer, shared.session
+    names = list(FAMILIES)
+    with gr.Row():
+        family = gr.Dropdown([(f.title, n) for n, f in FAMILIES.items()], value=names[0], label="Model family",
+                             elem_id="train-family")
+        chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
+                          info="quick: about a minute on 2 CPU cores; shipped: the recipe of the shipped weights")
+    gr.Markdown(data_notice(), elem_id="train-data-notice")
+    groups, widgets, spans = [], [], {}
+    for name, fam in FAMILIES.items():
+        recipe, config = preset(fam, "quick")
+        with gr.Group(visible=name == names[0]) as group:
+            with gr.Accordion(f"{fam.title}: training recipe", open=True):
+                recipe_widgets = forms.build_form(recipe, f"train-{name}-recipe")
+            with gr.Accordion(f"{fam.title}: model", open=False):
+                config_widgets = forms.build_form(config, f"train-{name}-config")
+        spans[name] = (len(widgets), len(recipe_widgets), len(config_widgets))
+        widgets += recipe_widgets + config_widgets
+        groups.append(group)
+    layout = FormLayout(spans)
+    with gr.Row():
+        start = gr.Button("Start", variant="primary", elem_id="train-start")
+        stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
+        resume = gr.Button("Resume", elem_id="train-resume")
+        get_zip = gr.Button("Download model", elem_id="train-download")
+    status = gr.Markdown(elem_id="train-status")
+    plot = gr.LinePlot(x="step", y="value", color="series", label="Losses (train and held-out)",
+                       elem_id="train-plot", height=300)
+    with gr.Row():
+        shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview")
+        histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
+                               elem_id="train-histogram", y_lim=[0, None], sort="x")
+    timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
+                         elem_id="train-timeline")
+    zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
+    shots = gr.State([])
+    gr.Markdown(HOW_IT_WORKS)
+
+    family.change(lambda n: [gr.Group(visible=n == k) for k in names], family, groups,
+                  api_visibility="private", queue=False)
+    chosen.change(lambda p: [v for fam in FAMILIES.values() for part in preset(fam, p)
+                             for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)
+    outputs = [status, plot, shown, histogram, timeline, shots, session]
+    limits = {"concurrency_id": "train", "concurrency_limit": 1, "show_progress": "hidden"}
+    started = start.click(user_errors(partial(start_run, ctx, layout)), [family, *widgets, session], outputs,
+                          api_name="train_start", **limits)
+    resumed = resume.click(user_errors(partial(resume_run, ctx, layout)), [family, *widgets, session], outputs,
+                           api_name="train_resume", **limits)
+    stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
+    timeline.input(show_preview, [timeline, shots], shown, api_visibility="private", queue=False)
+    get_zip.click(user_errors(partial(download, ctx)), session, zipped, api_name="train_download")

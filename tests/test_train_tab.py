@@ -1,0 +1,145 @@
+"""The Train tab's run logic: streams, stops, resumes, refuses, and hands its model to other tabs."""
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from genlab import checkpoints, limits
+from genlab.models import FAMILIES
+from genlab.params import RequestError
+from genlab.training import NonFiniteLoss
+from genlab.ui import gan_tab, train_run, train_tab
+from genlab.ui.store import ModelStore, model_choices
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    return train_run.TrainContext(ModelStore("cpu", runs_root=tmp_path / "runs"))
+
+
+def tiny_run(name, steps=6):
+    family = FAMILIES[name]
+    recipe = dataclasses.asdict(dataclasses.replace(family.recipe, steps=steps, batch_size=8))
+    return recipe, dict(family.tiny)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_a_quick_run_streams_progress_previews_and_a_usable_model(ctx, name):
+    recipe, config = tiny_run(name)
+    frames = list(train_run.stream_run(ctx, name, recipe, config, train_run.new_session(), preview_every=2))
+    last = frames[-1]
+    assert last.done and last.step == 6 and "step 6/6" in last.status and "bundled MNIST sample" in last.status
+    assert len(last.previews) == 3 and last.preview.dtype == np.uint8 and last.preview.ndim == 3
+    assert last.histogram["count"].sum() > 0
+    series = set(last.history["series"])
+    assert any(s.startswith("held-out") for s in series) and any(not s.startswith("held-out") for s in series)
+    label = last.session["current"]
+    assert label == f"{name} run 1" and label in model_choices(last.session, name)
+    assert checkpoints.read_step(ctx.store.run_folder(last.session, label)) == 6
+    ctx.store.choose(name, label, last.session)  # loads as a model of that family
+
+
+def test_the_gan_tab_samples_from_a_session_run(ctx):
+    recipe, config = tiny_run("gan", steps=2)
+    session = list(train_run.stream_run(ctx, "gan", recipe, config, None))[-1].session
+    grid = gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "gan run 1", session)
+    assert grid.shape == ((2 * 30 + 2) * 3, (2 * 30 + 2) * 3)
+    with pytest.raises(RequestError, match="no gan run 'gan run 7'"):
+        gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "gan run 7", session)
+    with pytest.raises(RequestError, match="no gan run"):
+        gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "../../etc/passwd", session)
+
+
+def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(ctx):
+    recipe, config = tiny_run("gan", steps=8)
+    run = train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1)
+    first = [next(run) for _ in range(3)]
+    run.close()  # what the Stop button does to the handler
+    session = first[-1].session
+    saved = checkpoints.read_step(ctx.store.run_folder(session, session["current"]))
+    assert saved == first[-1].step == 3
+    resumed = list(train_run.stream_run(ctx, "gan", {"steps": 8}, {}, session, resume=True, preview_every=1))
+    assert resumed[0].step == 4 and resumed[-1].step == 8 and resumed[-1].done
+    assert resumed[-1].session["current"] == session["current"] and len(resumed[-1].session["runs"]) == 1
+
+
+def test_a_finished_run_resumes_only_when_steps_grow(ctx):
+    recipe, config = tiny_run("judge", steps=2)
+    session = list(train_run.stream_run(ctx, "judge", recipe, config, None))[-1].session
+    with pytest.raises(RequestError, match="already finished its 2 steps"):
+        list(train_run.stream_run(ctx, "judge", {"steps": 2}, {}, session, resume=True))
+    assert list(train_run.stream_run(ctx, "judge", {"steps": 3}, {}, session, resume=True))[-1].step == 3
+
+
+def test_a_second_run_never_trains_beside_the_first(ctx):
+    recipe, config = tiny_run("gan", steps=50)
+    first = train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1)
+    next(first)  # training
+    with pytest.raises(RequestError, match="another training run is in progress"):
+        next(train_run.stream_run(ctx, "gan", recipe, config, None))
+    first.close()
+    assert next(train_run.stream_run(ctx, "gan", recipe, config, None)).step >= 1
+
+
+def test_a_non_finite_loss_stops_the_run_with_a_clear_message(ctx, monkeypatch):
+    family = FAMILIES["gan"]
+    original = family.step
+    calls = []
+
+    def poisoned(self, model, batch, optimizers):
+        calls.append(1)
+        losses = original(model, batch, optimizers)
+        return {**losses, "g_loss": float("nan")} if len(calls) == 4 else losses
+
+    monkeypatch.setattr(type(family), "step", poisoned)
+    recipe, config = tiny_run("gan", steps=10)
+    frames = []
+    with pytest.raises(NonFiniteLoss, match="step 4: g_loss became non-finite"):
+        for frame in train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1):
+            frames.append(frame)
+    assert frames[-1].step == 3 and not ctx.busy.locked()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"steps": 10**6}, "steps must be from 1 to 1000000|steps must be at most"),
+    ({"batch_size": 0}, "batch_size must be from 1"),
+    ({"lr": float("nan")}, "lr must be a finite number"),
+    ({"schedule": "zigzag"}, "schedule must be one of constant, cosine"),
+])
+def test_bad_recipes_are_refused_before_any_model_work(ctx, change, message):
+    recipe, config = tiny_run("gan")
+    with pytest.raises(RequestError, match=message):
+        next(train_run.stream_run(ctx, "gan", {**recipe, **change}, config, None))
+    assert not any(ctx.store.runs_root.glob("*")) if ctx.store.runs_root.exists() else True
+
+
+def test_public_limits_are_tighter_and_count_parameters_without_building_the_model(tmp_path):
+    public = train_run.TrainContext(ModelStore("cpu", runs_root=tmp_path), limits.PUBLIC)
+    recipe, config = tiny_run("gan")
+    with pytest.raises(RequestError, match=f"steps must be at most {limits.PUBLIC.max_steps}"):
+        train_run.checked_run(public, "gan", {**recipe, "steps": limits.PUBLIC.max_steps + 1}, config)
+    began = time.perf_counter()
+    with pytest.raises(RequestError, match="parameters; at most"):
+        train_run.checked_run(public, "gan", recipe, {"g_width": 256, "d_width": 256})
+    assert time.perf_counter() - began < 1.0
+
+
+def test_presets_fill_every_family_form():
+    for family in FAMILIES.values():
+        quick, quick_config = train_tab.preset(family, "quick")
+        shipped, _ = train_tab.preset(family, "shipped")
+        assert shipped == family.recipe and quick.steps < shipped.steps
+        assert isinstance(quick_config, family.config_cls)
+
+
+def test_download_zips_config_and_weights(ctx):
+    import zipfile
+    recipe, config = tiny_run("judge", steps=2)
+    session = list(train_run.stream_run(ctx, "judge", recipe, config, None))[-1].session
+    with zipfile.ZipFile(train_run.download(ctx, session)) as archive:
+        assert sorted(archive.namelist()) == ["judge/config.json", "judge/model.safetensors"]
+    with pytest.raises(RequestError, match="no  run None"):
+        train_run.download(ctx, train_run.new_session())
