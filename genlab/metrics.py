@@ -75,7 +75,10 @@ def _real(split: str, n: int, progress) -> data.Digits:
 
 def evaluate_images(family: Family, model, judge, *, n: int = 10000,
                     progress: Callable[[str], None] = print) -> dict:
-    """Score `n` class-conditional samples (n/10 per digit, seed 0) of `model` with `judge`."""
+    """Score `n` samples (n/10 asked of each digit when conditional; seed 0) of `model` with `judge`.
+
+    Unconditional families are grouped by the judge's verdict for the per-digit figures, and get
+    no class fidelity (nothing was asked of them)."""
     test, train = _real("test", n, progress), _real("train", n, progress)
     progress(f"scoring real digits ({test.source})")
     real = judge_outputs(judge, data.to_tensor(test.images))
@@ -87,25 +90,65 @@ def evaluate_images(family: Family, model, judge, *, n: int = 10000,
         fake_images = torch.cat([model.sample(len(l), generator=generator, labels=l).cpu() for l in labels.split(BATCH)])
     fake = judge_outputs(judge, fake_images)
     predicted = fake["probs"].argmax(1)
+    groups = labels.numpy() if family.conditional else predicted
     fid = frechet_distance(fake["features"], real["features"])
     floor = frechet_distance(floor_feats, real["features"])
-    diversity = intra_class_diversity(fake["features"], labels.numpy())
+    diversity = intra_class_diversity(fake["features"], groups)
     real_diversity = intra_class_diversity(real["features"], test.labels)
     summary = {
         "FID (judge)": round(fid, 3), "FID floor": round(floor, 3), "FID / floor": round(fid / floor, 2),
         "inception score": round(inception_score(fake["probs"]), 3),
         "inception score (real)": round(inception_score(real["probs"]), 3),
-        "class fidelity": round(float((predicted == labels.numpy()).mean()), 4),
-        "intra-class diversity": round(float(np.mean(list(diversity.values()))), 3),
-        "intra-class diversity (real)": round(float(np.mean(list(real_diversity.values()))), 3),
     }
-    return {
+    if family.conditional:
+        summary["class fidelity"] = round(float((predicted == groups).mean()), 4)
+    summary["intra-class diversity"] = round(float(np.mean(list(diversity.values()))), 3)
+    summary["intra-class diversity (real)"] = round(float(np.mean(list(real_diversity.values()))), 3)
+    result = {
         "family": family.name, "samples": n, "seed": 0, "reference": test.source, "floor_reference": train.source,
         "summary": summary,
         "predicted_histogram": np.bincount(predicted, minlength=10).tolist(),
-        "class_fidelity_per_digit": accuracy_per_digit(predicted, labels.numpy()),
         "diversity_per_digit": diversity, "diversity_per_digit_real": real_diversity,
     }
+    if family.conditional:
+        result["class_fidelity_per_digit"] = accuracy_per_digit(predicted, groups)
+    for name in family.extra_metrics:
+        figures, details = EXTRA[name](model, test, progress)
+        summary.update(figures)
+        result[name] = details
+    return result
+
+
+LIKELIHOOD_SAMPLES = 200  # importance samples per test digit (k)
+
+
+def likelihood(model, test: data.Digits, progress: Callable[[str], None]) -> tuple:
+    """Test NLL by importance sampling, plus the ELBO and its two terms, in nats per image.
+
+    Test digits are binarised once with a fixed seed (dynamic binarisation of the test set)."""
+    progress(f"importance-sampled NLL on {len(test)} binarised test digits, k={LIKELIHOOD_SAMPLES}")
+    generator = torch.Generator().manual_seed(0)
+    device = next(model.parameters()).device
+    binary = torch.bernoulli(data.to_tensor(test.images).add(1).div(2), generator=generator)
+    log_px, elbo, recon, kl = [], [], [], []
+    with evaluating(model):
+        for chunk in binary.split(100):
+            chunk = chunk.to(device)
+            log_px.append(model.importance_log_likelihood(chunk, LIKELIHOOD_SAMPLES, generator).cpu())
+            eps = torch.randn(len(chunk), model.config.latent_dim, generator=generator).to(device)
+            terms = model.elbo_terms(chunk, eps)
+            elbo.append(terms["elbo"].cpu())
+            recon.append(terms["recon"].cpu())
+            kl.append(terms["kl"].cpu())
+    mean = lambda parts: float(torch.cat(parts).double().mean())  # noqa: E731
+    figures = {f"NLL (nats, k={LIKELIHOOD_SAMPLES})": round(-mean(log_px), 2), "ELBO (nats)": round(mean(elbo), 2),
+               "reconstruction (nats)": round(-mean(recon), 2), "KL (nats)": round(mean(kl), 2)}
+    details = {"k": LIKELIHOOD_SAMPLES, "test_digits": len(test), "binarisation_seed": 0}
+    return figures, details
+
+
+# family-specific measurements, named by Family.extra_metrics
+EXTRA = {"likelihood": likelihood}
 
 
 def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000,

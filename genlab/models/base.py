@@ -2,7 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, Literal, Optional
+from typing import Callable, Dict, Iterator, Literal, Optional, Tuple
 
 import torch
 from torch import nn
@@ -37,6 +37,8 @@ class Family:
     config_cls: type  # flat dataclass of int/float/str/bool
     data: str  # which data the family trains on: "mnist" (labelled digits) or "text"
     recipe: TrainConfig  # the recipe of the shipped weights (`python -m genlab train <name>` default)
+    conditional: bool = True  # image families: does `sample` honour class labels?
+    extra_metrics: Tuple[str, ...] = ()  # family-specific measurements by name (see genlab.metrics.EXTRA)
     quick_recipe: Optional[TrainConfig] = None  # the "quick" preset: about a minute on 2 CPU cores
     quick_config: Dict[str, object] = field(default_factory=dict)  # config overrides for "quick"
     tiny: Dict[str, object] = field(default_factory=dict)  # config overrides for fast tests

@@ -101,11 +101,13 @@ def build(demo: gr.Blocks, shared) -> None:
     groups, widgets, spans = [], [], {}
     for name, fam in FAMILIES.items():
         recipe, config = preset(fam, "quick")
-        with gr.Group(visible=name == names[0]) as group:
-            with gr.Accordion(f"{fam.title}: training recipe", open=True):
-                recipe_widgets = forms.build_form(recipe, f"train-{name}-recipe")
-            with gr.Accordion(f"{fam.title}: model", open=False):
-                config_widgets = forms.build_form(config, f"train-{name}-config")
+        with gr.Row(visible=name == names[0]) as group:
+            with gr.Column():
+                with gr.Accordion(f"{fam.title}: training recipe", open=True):
+                    recipe_widgets = forms.build_form(recipe, f"train-{name}-recipe")
+            with gr.Column():
+                with gr.Accordion(f"{fam.title}: model", open=True):
+                    config_widgets = forms.build_form(config, f"train-{name}-config")
         spans[name] = (len(widgets), len(recipe_widgets), len(config_widgets))
         widgets += recipe_widgets + config_widgets
         groups.append(group)
@@ -128,7 +130,7 @@ def build(demo: gr.Blocks, shared) -> None:
     shots = gr.State([])
     gr.Markdown(HOW_IT_WORKS)
 
-    family.change(lambda n: [gr.Group(visible=n == k) for k in names], family, groups,
+    family.change(lambda n: [gr.Row(visible=n == k) for k in names], family, groups,
                   api_visibility="private", queue=False)
     chosen.change(lambda p: [v for fam in FAMILIES.values() for part in preset(fam, p)
                              for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)

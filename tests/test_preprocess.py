@@ -1,0 +1,85 @@
+"""Uploads and sketches of any kind become MNIST-like digits, or get a clear message."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from genlab import data, preprocess
+from genlab.params import RequestError
+
+
+def drawn_seven(size=(300, 200), ink=0, paper=255, mode="L") -> Image.Image:
+    image = Image.new(mode, size, paper)
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    draw.line([(w * 0.3, h * 0.2), (w * 0.7, h * 0.2), (w * 0.45, h * 0.85)], fill=ink, width=max(2, h // 12))
+    return image
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def assert_mnist_like(digit: np.ndarray):
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert digit.max() > 200 and np.median(digit) == 0  # bright ink on a black field
+    rows, cols = np.nonzero(digit > 30)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 21  # fits the 20x20 box (1 px of anti-aliasing)
+    mass = np.indices(digit.shape).reshape(2, -1) @ digit.ravel() / digit.sum()
+    assert np.all(np.abs(mass - 14) <= 1.5)  # centred by mass
+
+
+@pytest.mark.parametrize("make", [
+    lambda: drawn_seven(),  # black on white
+    lambda: drawn_seven(ink=255, paper=0),  # white on black, like MNIST
+    lambda: drawn_seven(mode="RGB", ink=(20, 20, 200), paper=(250, 245, 230)),  # blue ink on cream paper
+    lambda: drawn_seven(size=(12, 9)),  # tiny
+    lambda: drawn_seven(size=(4000, 3000)),  # huge
+])
+def test_pictures_of_a_digit_become_mnist_like(make):
+    assert_mnist_like(preprocess.mnist_like(png(make())))
+
+
+def test_rgba_with_transparent_paper():
+    image = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse([50, 30, 150, 170], outline=(0, 0, 0, 255), width=14)
+    assert_mnist_like(preprocess.mnist_like(png(image)))
+
+
+def test_sixteen_bit_greyscale():
+    array = np.full((120, 100), 60000, dtype=np.uint16)
+    array[20:100, 45:55] = 1000  # a dark '1' on light 16-bit paper
+    assert_mnist_like(preprocess.mnist_like(png(Image.fromarray(array, mode="I;16"))))
+
+
+def test_real_mnist_digits_come_back_nearly_unchanged():
+    digits = data.load_sample("test")
+    for image in digits.images[:20]:
+        again = preprocess.mnist_like(png(Image.fromarray(image)))
+        assert np.abs(again.astype(int) - image.astype(int)).mean() < 25
+
+
+@pytest.mark.parametrize("blob, message", [
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not a readable image"),  # corrupt PNG
+    (b"hello, I am a text file", "not a readable image"),
+    (png(Image.new("L", (64, 64), 255)), "looks empty"),  # a blank page
+    (png(Image.new("L", (64, 64), 0)), "looks empty"),
+])
+def test_unusable_input_gets_a_clear_message(blob, message):
+    with pytest.raises(RequestError, match=message):
+        preprocess.mnist_like(blob)
+
+
+def test_oversized_uploads_are_refused_before_decoding():
+    with pytest.raises(RequestError, match="at most 20 MB"):
+        preprocess.mnist_like(b"\0" * (preprocess.MAX_BYTES + 1))
+
+
+def test_sketchpad_composites_work_as_numpy_arrays():
+    canvas = np.full((280, 280), 255, dtype=np.uint8)
+    canvas[60:220, 130:150] = 0  # a black stroke on the white sketchpad
+    assert_mnist_like(preprocess.mnist_like(canvas))
