@@ -36,7 +36,7 @@ def grid(images: torch.Tensor, *, columns: Optional[int] = None, scale: int = 3,
 
 
 def grid_image(images: torch.Tensor, **kwargs) -> Image.Image:
-    return Image.fromarray(grid(images, **kwargs), mode="L")
+    return Image.fromarray(grid(images, **kwargs))
 
 
 def strip(images: torch.Tensor, scale: int = 3) -> np.ndarray:
@@ -57,7 +57,7 @@ def annotated_grid(images: torch.Tensor, captions: Sequence[str], correct: Seque
     for i, tile in enumerate(tiles):
         r, c = divmod(i, columns)
         x, y = pad + c * (cell_w + pad), pad + r * (cell_h + caption_h + pad)
-        canvas.paste(Image.fromarray(tile.repeat(scale, 0).repeat(scale, 1), mode="L").convert("RGB"), (x, y))
+        canvas.paste(Image.fromarray(tile.repeat(scale, 0).repeat(scale, 1)).convert("RGB"), (x, y))
         ink = INK_OK if correct[i] else INK_WRONG
         if not correct[i]:
             draw.rectangle([x - 2, y - 2, x + cell_w + 1, y + cell_h + 1], outline=ink, width=2)
@@ -72,3 +72,38 @@ def gif_bytes(frames: List[np.ndarray], *, frame_ms: int = 120, bounce: bool = T
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
+
+
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # one per digit
+
+
+def scatter(points: np.ndarray, labels: np.ndarray, marker: Optional[np.ndarray] = None, *,
+            size: int = 440, extent: float = 2.5) -> Image.Image:
+    """Points (N, 2) in units of the plot's spread (+-extent fills the frame), coloured by digit,
+    with a legend and an optional black ring at `marker` (2,)."""
+    legend_h = 22
+    canvas = Image.new("RGB", (size, size + legend_h), "white")
+    draw = ImageDraw.Draw(canvas)
+    to_px = lambda p: ((p[0] / extent + 1) / 2 * (size - 1), (1 - p[1] / extent) / 2 * (size - 1))  # noqa: E731
+    draw.line([(size / 2, 0), (size / 2, size)], fill=(225, 225, 225))
+    draw.line([(0, size / 2), (size, size / 2)], fill=(225, 225, 225))
+    for point, label in zip(points, labels):
+        x, y = to_px(point)
+        draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=PALETTE[int(label)])
+    if marker is not None:
+        x, y = to_px(np.clip(marker, -extent, extent))
+        draw.ellipse([x - 9, y - 9, x + 9, y + 9], outline="black", width=3)
+    font = ImageFont.load_default()
+    for digit in range(10):
+        x = 8 + digit * (size - 16) / 10
+        draw.rectangle([x, size + 7, x + 9, size + 16], fill=PALETTE[digit])
+        draw.text((x + 13, size + 6), str(digit), fill="black", font=font)
+    return canvas
+
+
+def heat(error: np.ndarray, scale: int = 6) -> np.ndarray:
+    """|error| (H, W) in [0, 1] -> (H*scale, W*scale, 3) uint8: black, through red, to yellow."""
+    e = np.clip(error, 0, 1)
+    rgb = np.stack([np.clip(2 * e, 0, 1), np.clip(2 * e - 1, 0, 1), np.zeros_like(e)], axis=-1)
+    return (rgb * 255).astype(np.uint8).repeat(scale, 0).repeat(scale, 1)

@@ -43,6 +43,22 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * cross)
 
 
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Structural similarity (Wang et al. 2004) of two greyscale images in [0, 1]: 11x11 Gaussian
+    window, sigma 1.5, K1 0.01, K2 0.03, averaged over the valid region; 1.0 means identical."""
+    x = torch.as_tensor(np.stack([a, b]), dtype=torch.float64)[:, None]  # (2, 1, H, W)
+    g = torch.exp(-(torch.arange(11, dtype=torch.float64) - 5) ** 2 / (2 * 1.5 ** 2))
+    window = (g[:, None] * g[None, :] / g.sum() ** 2)[None, None]
+    blur = lambda t: torch.nn.functional.conv2d(t, window)  # noqa: E731
+    mu = blur(x)
+    mu_a, mu_b = mu[0], mu[1]
+    var_a, var_b = blur(x[:1] ** 2)[0] - mu_a ** 2, blur(x[1:] ** 2)[0] - mu_b ** 2
+    cov = blur(x[:1] * x[1:])[0] - mu_a * mu_b
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return float(value.mean())
+
+
 def inception_score(probs: np.ndarray) -> float:
     marginal = probs.mean(0, keepdims=True)
     kl = (probs * (np.log(probs + 1e-12) - np.log(marginal + 1e-12))).sum(1)

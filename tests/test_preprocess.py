@@ -53,7 +53,7 @@ def test_rgba_with_transparent_paper():
 def test_sixteen_bit_greyscale():
     array = np.full((120, 100), 60000, dtype=np.uint16)
     array[20:100, 45:55] = 1000  # a dark '1' on light 16-bit paper
-    assert_mnist_like(preprocess.mnist_like(png(Image.fromarray(array, mode="I;16"))))
+    assert_mnist_like(preprocess.mnist_like(png(Image.fromarray(array))))
 
 
 def test_real_mnist_digits_come_back_nearly_unchanged():

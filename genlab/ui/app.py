@@ -11,7 +11,7 @@ import gradio as gr  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from genlab import limits  # noqa: E402
-from genlab.ui import gan_tab, train_tab  # noqa: E402
+from genlab.ui import gan_tab, train_tab, vae_tab  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
@@ -20,7 +20,7 @@ Play with small generative models trained on MNIST digits, see how they work and
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
-TABS = [("GAN", gan_tab.build), ("Train", train_tab.build)]
+TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Train", train_tab.build)]
 
 
 @dataclass
@@ -32,7 +32,8 @@ class Shared:
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
 
 CSS = """
-#gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img { image-rendering: pixelated; }
+#gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img,
+#vae-recon img, #vae-grid img, #vae-strip img, #vae-gif img, #vae-prior img { image-rendering: pixelated; }
 """
 
 

@@ -1,0 +1,66 @@
+"""A digit from any source: a test digit by index, a random test digit of a class, an upload, a sketch.
+
+`build_input` lays out one such picker; `read_digit` turns its values into a (28, 28) uint8 digit
+(white on black, MNIST-like) or raises RequestError, before any model work.
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional
+
+import gradio as gr
+import numpy as np
+
+from genlab import data, preprocess
+from genlab.params import RequestError, check_value
+
+SOURCES = ["test digit #", "random test digit of a class", "upload", "sketch"]
+
+
+@dataclass
+class ReferenceDigits:
+    """The test set the pickers draw from (full MNIST when present, else the bundled sample)."""
+
+    digits: Optional[data.Digits] = None
+
+    def get(self) -> data.Digits:
+        if self.digits is None:
+            self.digits = data.load_digits("test")
+        return self.digits
+
+
+def read_digit(test: ReferenceDigits, source, index, digit, seed, upload, sketch) -> np.ndarray:
+    """(28, 28) uint8 from the picker's values; RequestError naming what is wrong."""
+    if source == SOURCES[0]:
+        digits = test.get()
+        return digits.images[check_value("test digit index", index, int, 0, len(digits) - 1)]
+    if source == SOURCES[1]:
+        digits = test.get()
+        wanted = check_value("digit", int(digit) if str(digit).isdigit() else digit, int, 0, 9)
+        pool = np.flatnonzero(digits.labels == wanted)
+        rng = np.random.default_rng(check_value("seed", seed, int, 0, 2**31 - 1))
+        return digits.images[rng.choice(pool)]
+    if source == SOURCES[2]:
+        if not upload:
+            raise RequestError("choose an image file to upload first")
+        return preprocess.mnist_like(upload if isinstance(upload, bytes) else bytes(upload))
+    if source == SOURCES[3]:
+        composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
+        if composite is None:
+            raise RequestError("the sketchpad is empty: pick the brush and draw a digit")
+        return preprocess.mnist_like(np.asarray(composite))
+    raise RequestError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+
+
+def build_input(prefix: str, label: str, default_index: int = 0) -> List[gr.components.Component]:
+    """The picker's widgets in `read_digit` order (source, index, digit, seed, upload, sketch)."""
+    with gr.Group():
+        source = gr.Radio(SOURCES, value=SOURCES[0], label=label, elem_id=f"{prefix}-source")
+        with gr.Row():
+            index = gr.Number(default_index, precision=0, minimum=0, label="test digit #", elem_id=f"{prefix}-index")
+            digit = gr.Dropdown([str(d) for d in range(10)], value="3", label="class", elem_id=f"{prefix}-digit")
+            seed = gr.Number(0, precision=0, minimum=0, label="seed", elem_id=f"{prefix}-seed")
+        upload = gr.File(label="upload an image", type="binary", file_types=["image"], elem_id=f"{prefix}-upload")
+        sketch = gr.Sketchpad(type="numpy", image_mode="L", canvas_size=(280, 280), label="sketch a digit",
+                              brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                              elem_id=f"{prefix}-sketch")
+    return [source, index, digit, seed, upload, sketch]

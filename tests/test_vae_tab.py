@@ -1,0 +1,97 @@
+"""The VAE tab's handlers: reconstruction, interpolation, the latent map and prior samples."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from genlab import latents
+from genlab.params import RequestError
+from genlab.ui import vae_tab
+from genlab.ui.digit_input import SOURCES, ReferenceDigits
+from genlab.ui.store import ModelStore
+
+
+@pytest.fixture(scope="module")
+def store():
+    return ModelStore("cpu")
+
+
+@pytest.fixture(scope="module")
+def test_digits():
+    return ReferenceDigits()
+
+
+def picker(source=SOURCES[0], index=0, digit="3", seed=0, upload=None, sketch=None):
+    return [source, index, digit, seed, upload, sketch]
+
+
+class NoModels:
+    def choose(self, *args):
+        raise AssertionError("a model was used for an invalid request")
+
+
+def test_reconstruction_shows_original_reconstruction_and_error(store, test_digits):
+    picture, text = vae_tab.reconstruction(store, test_digits, *picker(index=5), "pretrained", None)
+    assert picture.shape == (28 * 6, 3 * 28 * 6 + 16, 3) and picture.dtype == np.uint8
+    assert "ELBO" in text and "SSIM" in text
+
+
+def test_every_source_reaches_the_model(store, test_digits):
+    sketch = np.full((280, 280), 255, dtype=np.uint8)
+    sketch[40:240, 130:150] = 0
+    image = Image.new("RGB", (90, 120), "white")
+    ImageDraw.Draw(image).ellipse([20, 15, 70, 105], outline="black", width=9)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    for values in (picker(SOURCES[1], digit="8", seed=3), picker(SOURCES[2], upload=buffer.getvalue()),
+                   picker(SOURCES[3], sketch={"composite": sketch, "layers": [], "background": None})):
+        picture, _ = vae_tab.reconstruction(store, test_digits, *values, "pretrained", None)
+        assert picture.shape[0] == 28 * 6
+
+
+@pytest.mark.parametrize("values, message", [
+    (picker(index=10**6), "test digit index must be from 0 to"),
+    (picker(SOURCES[1], digit="12"), "digit must be from 0 to 9"),
+    (picker(SOURCES[2]), "choose an image file"),
+    (picker(SOURCES[2], upload=b"not an image"), "not a readable image"),
+    (picker(SOURCES[3], sketch={"composite": None}), "sketchpad is empty"),
+    (picker(SOURCES[3], sketch={"composite": np.full((280, 280), 255, np.uint8)}), "looks empty"),
+    (picker("telepathy"), "source must be one of"),
+])
+def test_bad_inputs_get_clear_messages_before_model_work(test_digits, values, message):
+    with pytest.raises(RequestError, match=message):
+        vae_tab.reconstruction(NoModels(), test_digits, *values, "pretrained", None)
+
+
+def test_interpolation_strip_and_gif(store, test_digits, tmp_path):
+    strip, gif, download = vae_tab.interpolation(store, test_digits, tmp_path, *picker(index=0), *picker(index=1),
+                                                 5, "linear", "pretrained", None)
+    assert strip.shape == ((28 + 4) * 3, (5 * 30 + 2) * 3) and gif == download
+    assert Image.open(gif).n_frames == 5 + 3
+    with pytest.raises(RequestError, match="interpolation must be one of spherical, linear"):
+        vae_tab.interpolation(NoModels(), test_digits, tmp_path, *picker(), *picker(), 5, "wiggly", "pretrained", None)
+
+
+def test_latent_map_marks_the_input_and_decodes_a_grid(store, test_digits):
+    picture, grid, text = vae_tab.latent_map(store, test_digits, vae_tab.Encodings(test_digits), *picker(index=3),
+                                             "pretrained", None)
+    assert picture.size == (440, 462)
+    assert grid.shape == (15 * 28 * 2, 15 * 28 * 2)
+    assert "principal components" in text
+
+
+def test_the_map_plane_is_exact_for_two_dimensional_latents():
+    import torch
+    z = torch.randn(500, 2)
+    plane = latents.plane_of(z)
+    assert plane.exact and torch.allclose(plane.project(z), z)
+    wide = latents.plane_of(torch.randn(500, 8) * torch.tensor([5.0, 1, 1, 1, 1, 1, 1, 3]))
+    assert not wide.exact and abs(float(wide.axes[0, 0])) > 0.99  # the widest direction comes first
+
+
+def test_prior_samples(store):
+    grid = vae_tab.prior_samples(store, 20, 0, "pretrained", None)
+    assert grid.shape == ((2 * 30 + 2) * 3, (10 * 30 + 2) * 3)
+    assert np.array_equal(grid, vae_tab.prior_samples(store, 20, 0, "pretrained", None))
