@@ -47,8 +47,11 @@ def _unflatten(tensors: Dict[str, torch.Tensor], layout: dict, name: str) -> dic
     return {"state": state, "param_groups": layout[name]["param_groups"]}
 
 
-def save(folder: Path, model: nn.Module, optimizers: Dict[str, torch.optim.Optimizer],
+def save(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, torch.optim.Optimizer],
          step: int, recipe: TrainConfig) -> Path:
+    """Write a checkpoint; the family's `finalize` runs first, so every checkpoint is ready to sample."""
+    if family.finalize is not None:
+        family.finalize(model)
     tensors, layout = _flatten(optimizers)
     tensors["rng/cpu"] = torch.get_rng_state()
     if torch.cuda.is_available():

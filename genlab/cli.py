@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from genlab import cards, checkpoints, data, devices, images, metrics, params, sampling, weights
+from genlab import cards, checkpoints, data, devices, images, latents, metrics, params, preprocess, sampling, weights
 from genlab.models import FAMILIES, get_family
 from genlab.training import NonFiniteLoss, train
 
 GENERATIVE = [name for name, f in FAMILIES.items() if f.output == "image"]
+AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "encode")]  # optional verb
 
 
 def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults) -> None:
@@ -114,6 +115,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    family = get_family(args.family)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npy", ".png"):
+        raise ValueError(f"--out must end in .png (original above reconstruction) or .npy, got {out.name!r}")
+    if args.image:
+        digits = preprocess.mnist_like(Path(args.image).read_bytes())[None]
+    else:
+        test = data.load_digits("test")
+        start = params.check_value("--index", args.index, int, 0, len(test) - 1)
+        count = params.check_value("--n", args.n, int, 1, min(sampling.MAX_SAMPLES, len(test) - start))
+        digits = test.images[start:start + count]
+    model = weights.load(family, device=devices.resolve(args.device))
+    recon = latents.reconstruct(model, digits)
+    if out.suffix.lower() == ".npy":
+        np.save(out, images.to_unit(recon), allow_pickle=False)
+    else:
+        both = torch.cat([data.to_tensor(digits), recon])
+        images.grid_image(both, scale=args.scale, columns=len(digits)).save(out)
+    print(f"wrote {out} ({len(digits)} reconstructions)", file=sys.stderr)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     family = get_family(args.family)
     n = params.check_value("--n", args.n, int, 100, 60000)
@@ -169,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pixel upscaling of the PNG grid")
     p.add_argument("--out", required=True, help="grid image (.png) or raw samples (.npy, (N, 28, 28) in [0, 1])")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("reconstruct", help="encode and decode digits (test digits or your own image)")
+    p.add_argument("family", choices=AUTOENCODERS)
+    p.add_argument("--index", type=int, default=0, help="first test digit")
+    p.add_argument("--n", type=int, default=10, help="number of consecutive test digits")
+    p.add_argument("--image", help="a picture of a digit instead (any format; made MNIST-like)")
+    p.add_argument("--scale", type=int, default=4, choices=range(1, 17), metavar="1..16")
+    p.add_argument("--out", required=True, help=".png: originals above reconstructions; .npy: (N, 28, 28) in [0, 1]")
+    p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("eval", help="measure shipped weights and write weights/<family>/metrics.json")
     p.add_argument("family", choices=list(FAMILIES))

@@ -88,7 +88,7 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
                                     f"(the last checkpoint, step {saved}, is kept)")
             done = step + 1
             if checkpoint is not None and save_every and done % save_every == 0 and done < recipe.steps:
-                checkpoints.save(checkpoint, model, optimizers, done, recipe)
+                checkpoints.save(checkpoint, family, model, optimizers, done, recipe)
                 saved = done
             elapsed = time.perf_counter() - began
             out_of_time = elapsed > max_seconds and done < recipe.steps
@@ -99,4 +99,4 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
     finally:
         model.eval()
         if checkpoint is not None and healthy and done > saved:
-            checkpoints.save(checkpoint, model, optimizers, done, recipe)
+            checkpoints.save(checkpoint, family, model, optimizers, done, recipe)

@@ -86,3 +86,18 @@ def test_train_help_shows_help_text_and_bounds(capsys):
         cli.main(["train", "gan", "--help"])
     out = capsys.readouterr().out
     assert "latent size (default 64, 2..512)" in " ".join(out.split())
+
+
+def test_vae_samples_and_reconstructs_like_the_tab(tmp_path):
+    assert cli.main(["sample", "vae", "--n", "64", "--out", str(tmp_path / "x.npy")]) == 0
+    assert np.load(tmp_path / "x.npy").shape == (64, 28, 28)
+    assert cli.main(["reconstruct", "vae", "--index", "3", "--n", "5", "--out", str(tmp_path / "r.npy")]) == 0
+    recon = np.load(tmp_path / "r.npy")
+    assert recon.shape == (5, 28, 28) and 0 <= recon.min() and recon.max() <= 1
+    picture = tmp_path / "seven.png"
+    image = Image.new("L", (100, 100), 255)
+    from PIL import ImageDraw
+    ImageDraw.Draw(image).line([(20, 20), (80, 20), (40, 90)], fill=0, width=9)
+    image.save(picture)
+    assert cli.main(["reconstruct", "vae", "--image", str(picture), "--out", str(tmp_path / "r.png")]) == 0
+    assert Image.open(tmp_path / "r.png").size == ((30 + 2) * 4, (2 * 30 + 2) * 4)

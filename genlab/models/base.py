@@ -45,6 +45,7 @@ class Family:
     optimizers: Optional[Callable[[nn.Module, TrainConfig], Dict[str, torch.optim.Optimizer]]] = None
     train_step: Optional[Callable[[nn.Module, object, Dict[str, torch.optim.Optimizer]], Dict[str, float]]] = None
     held_out: Optional[Callable[[nn.Module, object], Dict[str, float]]] = None  # losses on unseen data
+    finalize: Optional[Callable[[nn.Module], None]] = None  # readies weights for use before each save
 
     def make_optimizers(self, model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
         return (self.optimizers or adamw)(model, recipe)

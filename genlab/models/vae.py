@@ -25,7 +25,7 @@ LOG_2PI = math.log(2 * math.pi)
 class VAEConfig:
     latent_dim: int = param(16, "size of the latent code z", 2, 128)
     width: int = param(32, "channels at 14x14 (x2 at 7x7), encoder and decoder alike", 4, 256)
-    hidden: int = param(256, "units of the dense layer between the convolutions and z", 16, 2048)
+    hidden: int = param(512, "units of the dense layer between the convolutions and z", 16, 2048)
 
 
 class VAE(nn.Module, PyTorchModelHubMixin):
@@ -108,7 +108,7 @@ FAMILY = Family(
     model_cls=VAE,
     config_cls=VAEConfig,
     data="mnist",
-    recipe=TrainConfig(steps=40000, batch_size=128, lr=1e-3, warmup_steps=500, schedule="cosine"),
+    recipe=TrainConfig(steps=30000, batch_size=128, lr=1e-3, warmup_steps=500, schedule="cosine"),
     quick_recipe=TrainConfig(steps=500, batch_size=128, lr=2e-3, warmup_steps=50, schedule="cosine"),
     tiny={"latent_dim": 2, "width": 4, "hidden": 16},
     conditional=False,
