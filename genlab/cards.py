@@ -38,7 +38,8 @@ def render(family: Family, folder: Path) -> str:
     metrics = _read(folder / "metrics.json")
     training = (f"- command: `{run['command']}`\n- steps: {run['steps']} (batch {run['recipe']['batch_size']})\n"
                 f"- wall time: {run['wall_time_s'] / 60:.1f} min on {run['hardware']} (torch {run['torch']})\n"
-                f"- data: {run['data']}" if run else "not recorded")
+                f"- data: {run['data']}" + (f"\n- note: {run['note']}" if run.get("note") else "")
+                if run else "not recorded")
     summary = metrics.get("summary", {})
     lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
     measured = f"| metric | value |\n|---|---|\n{lines}" if summary else "not measured yet"
