@@ -65,6 +65,11 @@ def annotated_grid(images: torch.Tensor, captions: Sequence[str], correct: Seque
     return canvas
 
 
+def frames(images: torch.Tensor, scale: int = 6) -> List[np.ndarray]:
+    """(N, 1, 28, 28) in [-1, 1] -> N upscaled uint8 frames for an animation."""
+    return [grid(image[None], columns=1, scale=scale, pad=0) for image in images]
+
+
 def gif_bytes(frames: List[np.ndarray], *, frame_ms: int = 120, bounce: bool = True) -> bytes:
     """An endlessly looping animated GIF of uint8 frames (forward, then back when `bounce`)."""
     sequence = list(frames) + (list(frames[-2:0:-1]) if bounce else [])

@@ -9,6 +9,7 @@ from PIL import Image
 from genlab import sampling
 from genlab.ui import build_app, gan_tab
 from genlab.ui.app import launch_in_process
+from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
 
@@ -54,14 +55,15 @@ def test_judge_verdicts_caption_every_sample(store):
     assert agreed >= 8  # the shipped GAN makes 4s the judge recognises
 
 
-def test_interpolation_strip_and_gif(store, tmp_path):
-    strip, shown, download = gan_tab.interpolation(store, tmp_path, "3", 0, 1, 6, 0)
+def test_interpolation_strip_and_gif(store):
+    outputs = OutputFiles()
+    strip, shown, download = gan_tab.interpolation(store, outputs, "3", 0, 1, 6, 0)
     assert strip.shape == ((28 + 4) * 3, (6 * 30 + 2) * 3)
-    assert shown == download and download.startswith(str(tmp_path)) and download.endswith(".gif")
+    assert shown == download and download.startswith(str(outputs.folder)) and download.endswith(".gif")
     gif = Image.open(download)
     assert gif.format == "GIF" and gif.n_frames == 6 + 4  # forward, then back without repeating the ends
     with pytest.raises(ValueError, match="steps must be from 2 to 32"):
-        gan_tab.interpolation(NoModels(), tmp_path, "3", 0, 1, 500, 0)
+        gan_tab.interpolation(NoModels(), outputs, "3", 0, 1, 500, 0)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +111,8 @@ def test_the_direct_run_api_that_bypasses_the_queue_is_closed(server):
     assert err.value.code in (403, 404)
 
 
-def test_interpolation_gifs_do_not_pile_up(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(gan_tab, "KEEP_FILES", 3)
+def test_interpolation_gifs_do_not_pile_up(store):
+    outputs = OutputFiles(keep=3)
     for seed in range(5):
-        gan_tab.interpolation(store, tmp_path, "3", seed, seed + 1, 2, 0)
-    assert len(list(tmp_path.glob("*.gif"))) == 3
+        gan_tab.interpolation(store, outputs, "3", seed, seed + 1, 2, 0)
+    assert len(list(outputs.folder.glob("*.gif"))) == 3

@@ -10,6 +10,7 @@ from genlab import latents
 from genlab.params import RequestError
 from genlab.ui import vae_tab
 from genlab.ui.digit_input import SOURCES, ReferenceDigits
+from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
 
@@ -65,13 +66,14 @@ def test_bad_inputs_get_clear_messages_before_model_work(test_digits, values, me
         vae_tab.reconstruction(NoModels(), test_digits, *values, "pretrained", None)
 
 
-def test_interpolation_strip_and_gif(store, test_digits, tmp_path):
-    strip, gif, download = vae_tab.interpolation(store, test_digits, tmp_path, *picker(index=0), *picker(index=1),
+def test_interpolation_strip_and_gif(store, test_digits):
+    outputs = OutputFiles()
+    strip, gif, download = vae_tab.interpolation(store, test_digits, outputs, *picker(index=0), *picker(index=1),
                                                  5, "linear", "pretrained", None)
     assert strip.shape == ((28 + 4) * 3, (5 * 30 + 2) * 3) and gif == download
     assert Image.open(gif).n_frames == 5 + 3
     with pytest.raises(RequestError, match="interpolation must be one of spherical, linear"):
-        vae_tab.interpolation(NoModels(), test_digits, tmp_path, *picker(), *picker(), 5, "wiggly", "pretrained", None)
+        vae_tab.interpolation(NoModels(), test_digits, outputs, *picker(), *picker(), 5, "wiggly", "pretrained", None)
 
 
 def test_latent_map_marks_the_input_and_decodes_a_grid(store, test_digits):

@@ -12,6 +12,7 @@ from dataclasses import dataclass  # noqa: E402
 
 from genlab import limits  # noqa: E402
 from genlab.ui import gan_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
@@ -30,6 +31,7 @@ class Shared:
     store: ModelStore  # shipped models and session runs
     trainer: TrainContext  # the one-run-at-a-time trainer, its limits and data
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
+    outputs: OutputFiles  # downloadable files the tabs write
 
 CSS = """
 #gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img,
@@ -42,7 +44,7 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
     store = ModelStore(device)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         shared = Shared(store, TrainContext(store, limits.PUBLIC if public else limits.LOCAL),
-                        gr.State(new_session()))
+                        gr.State(new_session()), OutputFiles())
         gr.Markdown(INTRO)
         with gr.Tabs():
             for label, build in TABS:

@@ -1,9 +1,6 @@
 """The GAN tab: sample digits, see what the judge makes of them, walk between two latents."""
 
-import tempfile
-import uuid
 from functools import partial
-from pathlib import Path
 from typing import Tuple
 
 import gradio as gr
@@ -13,9 +10,8 @@ import torch
 from genlab import images, sampling
 from genlab.metrics import judge_outputs
 from genlab.ui.errors import user_errors
+from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore, model_choices
-
-KEEP_FILES = 100  # interpolation GIFs kept on disk per app
 
 HOW_IT_WORKS = r"""
 ### How it works
@@ -75,27 +71,18 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAIN
     return picture, summary
 
 
-def interpolation(store: ModelStore, out_dir: Path, digit, seed_a, seed_b, steps, truncation, model=PRETRAINED,
-                  session=None) -> Tuple[np.ndarray, str, str]:
+def interpolation(store: ModelStore, outputs: OutputFiles, digit, seed_a, seed_b, steps, truncation,
+                  model=PRETRAINED, session=None) -> Tuple[np.ndarray, str, str]:
     """A strip from seed A to seed B, and the same frames as a looping GIF (shown and downloadable)."""
     request = sampling.interpolation_request(digit, seed_a, seed_b, steps, _truncation(truncation))
     frames = sampling.interpolate(store.choose("gan", model, session), request)
-    gif = out_dir / f"gan-{request.digit}-{request.seed_a}-{request.seed_b}-{uuid.uuid4().hex[:8]}.gif"
-    gif.write_bytes(images.gif_bytes([images.grid(f[None], columns=1, scale=6, pad=0) for f in frames]))
-    _forget_old_files(out_dir)
-    return images.strip(frames, scale=3), str(gif), str(gif)
-
-
-def _forget_old_files(folder: Path) -> None:
-    """Keep the newest KEEP_FILES GIFs (gradio copies each into its own cache when served)."""
-    for old in sorted(folder.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-KEEP_FILES or None]:
-        old.unlink(missing_ok=True)
+    gif = outputs.gif(images.frames(frames), f"gan-{request.digit}-{request.seed_a}-{request.seed_b}")
+    return images.strip(frames, scale=3), gif, gif
 
 
 def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     """Lay out the tab inside `demo`'s current context and wire its events (samples show on page load)."""
     store, session = shared.store, shared.session
-    out_dir = Path(tempfile.mkdtemp(prefix="genlab-gan-"))
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
@@ -135,5 +122,5 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                   user_errors(partial(sample_grid, store)), inputs, grid, api_name="gan_sample", **limits)
     event.success(user_errors(partial(judge_verdicts, store)), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)
-    i_button.click(user_errors(partial(interpolation, store, out_dir)), [i_digit, seed_a, seed_b, steps, truncation, model, session],
+    i_button.click(user_errors(partial(interpolation, store, shared.outputs)), [i_digit, seed_a, seed_b, steps, truncation, model, session],
                    [strip, animation, download], api_name="gan_interpolate", **limits)

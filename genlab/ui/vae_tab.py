@@ -1,9 +1,7 @@
 """The VAE tab: reconstruct any digit, walk between two, see where digits live in latent space."""
 
-import uuid
 import weakref
 from functools import partial
-from pathlib import Path
 from typing import Tuple
 
 import gradio as gr
@@ -14,6 +12,7 @@ from PIL import Image
 from genlab import data, images, latents, metrics, sampling
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
+from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore, model_choices
 
 MAP_POINTS = 2000  # test encodings drawn on the map
@@ -74,7 +73,7 @@ def reconstruction(store: ModelStore, test: ReferenceDigits, *inputs) -> Tuple[n
     return _triptych(original, recon), text
 
 
-def interpolation(store: ModelStore, test: ReferenceDigits, out_dir: Path, *inputs) -> Tuple[np.ndarray, str, str]:
+def interpolation(store: ModelStore, test: ReferenceDigits, outputs: OutputFiles, *inputs) -> Tuple[np.ndarray, str, str]:
     """Decoded path from A's code to B's: a strip and a looping GIF."""
     *pickers, steps, mode, model_choice, session = inputs
     a, b = read_digit(test, *pickers[:6]), read_digit(test, *pickers[6:])
@@ -84,11 +83,8 @@ def interpolation(store: ModelStore, test: ReferenceDigits, out_dir: Path, *inpu
     z = latents.path(z_a, z_b, steps, mode)
     with torch.no_grad():
         frames = model.decode(z).cpu()
-    gif = out_dir / f"vae-{mode}-{uuid.uuid4().hex[:10]}.gif"
-    gif.write_bytes(images.gif_bytes([images.grid(f[None], columns=1, scale=6, pad=0) for f in frames]))
-    for old in sorted(out_dir.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-100]:
-        old.unlink(missing_ok=True)
-    return images.strip(frames, scale=3), str(gif), str(gif)
+    gif = outputs.gif(images.frames(frames), f"vae-{mode}")
+    return images.strip(frames, scale=3), gif, gif
 
 
 def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, *inputs) -> Tuple[Image.Image, np.ndarray, str]:
@@ -121,8 +117,6 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     store, session = shared.store, shared.session
     test = ReferenceDigits()
     encodings = Encodings(test)
-    out_dir = Path(store.runs_root).with_name(store.runs_root.name + "-vae-gifs")
-    out_dir.mkdir(exist_ok=True)
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     model = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id="vae-model",
                         info="the shipped weights, or a run you trained in the Train tab")
@@ -164,7 +158,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                            api_name="vae_reconstruct", **limits)
     recon_event.success(user_errors(partial(latent_map, store, test, encodings)), one, [scatter, manifold, map_text],
                         api_name="vae_map", **limits)
-    walk.click(user_errors(partial(interpolation, store, test, out_dir)),
+    walk.click(user_errors(partial(interpolation, store, test, shared.outputs)),
                [*picker, *picker_b, steps, mode, model, session], [strip, animation, download],
                api_name="vae_interpolate", **limits)
     draw.click(user_errors(partial(prior_samples, store)), [n, seed, model, session], prior,
