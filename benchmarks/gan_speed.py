@@ -7,7 +7,6 @@ when the machine is busy.
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,8 +20,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import median_ms  # noqa: E402
+
 from genlab import sampling  # noqa: E402
 from genlab.ui import gan_tab  # noqa: E402
+from genlab.ui.app import free_port  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 
 BARE_APP = """
@@ -31,22 +33,6 @@ with gr.Blocks() as demo:
     gr.Button("hi")
 demo.launch(server_name="127.0.0.1")
 """
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seconds_to_ready(argv) -> float:

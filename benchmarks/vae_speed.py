@@ -5,7 +5,6 @@ Usage: python benchmarks/vae_speed.py [--repeats 30]
 """
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -16,20 +15,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import median_ms  # noqa: E402
+
 from genlab import data  # noqa: E402
 from genlab.ui import vae_tab  # noqa: E402
 from genlab.ui.digit_input import SOURCES, ReferenceDigits  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -29,3 +29,49 @@ def tiny(family, seed=0):
 @pytest.fixture(params=list(FAMILIES), ids=list(FAMILIES))
 def family(request):
     return FAMILIES[request.param]
+
+
+def poison_step(monkeypatch, family, at_call: int, value: float = float("nan")) -> None:
+    """Make the `at_call`-th training step of `family` report `value` for every loss."""
+    original = family.step
+    calls = []
+
+    def poisoned(self, model, batch, optimizers):
+        calls.append(1)
+        losses = original(model, batch, optimizers)
+        return {k: value for k in losses} if len(calls) == at_call else losses
+
+    monkeypatch.setattr(type(family), "step", poisoned)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """One in-process app for every test that drives it over HTTP (gradio_client, the browser)."""
+    from genlab.ui import build_app
+    from genlab.ui.app import launch_in_process
+    demo = build_app("cpu")
+    yield launch_in_process(demo)
+    demo.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page(server, tmp_path):
+    """A headless Chromium page on the app (skipped without Chromium, unless CI requires it)."""
+    if not os.path.exists(CHROMIUM) and not os.environ.get("GENLAB_REQUIRE_BROWSER"):
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                       headless=True, args=CHROMIUM_ARGS,
+                                                       viewport={"width": 1300, "height": 1100})
+        try:
+            tab = context.new_page()
+            tab.goto(server)
+            yield tab
+        finally:
+            context.close()

@@ -12,7 +12,7 @@ import torch
 from genlab import checkpoints, data, weights
 from genlab.training import NonFiniteLoss, train
 
-from conftest import tiny
+from conftest import poison_step, tiny
 
 SAMPLE = data.load_sample("train")
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,15 +51,7 @@ def test_the_checkpoint_is_a_loadable_weights_folder(tmp_path):
 
 def test_a_non_finite_loss_keeps_the_last_good_checkpoint(family, tmp_path, monkeypatch):
     recipe = dataclasses.replace(family.recipe, steps=10, batch_size=8)
-    original = family.step
-    calls = []
-
-    def poisoned(self, model, batch, optimizers):
-        calls.append(1)
-        losses = original(model, batch, optimizers)
-        return {k: float("inf") for k in losses} if len(calls) == 5 else losses
-
-    monkeypatch.setattr(type(family), "step", poisoned)
+    poison_step(monkeypatch, family, at_call=5, value=float("inf"))
     model = tiny(family)
     loop = train(family, model, SAMPLE, recipe, checkpoint=tmp_path / "n", save_every=2)
     with pytest.raises(NonFiniteLoss, match="step 5: .* last checkpoint, step 4"):

@@ -10,7 +10,7 @@ from genlab.models import FAMILIES
 from genlab.models.base import evaluating
 from genlab.training import NonFiniteLoss, Progress, train
 
-from conftest import tiny
+from conftest import poison_step, tiny
 
 
 SAMPLE = data.load_sample("train")
@@ -87,15 +87,7 @@ def test_closing_the_training_generator_stops_after_the_current_step(family):
 def test_non_finite_loss_stops_training(family, monkeypatch):
     model = tiny(family)
     recipe = dataclasses.replace(family.recipe, steps=5, batch_size=8)
-    original = family.step
-    calls = []
-
-    def poisoned(self, m, batch, optimizers):
-        calls.append(1)
-        losses = original(m, batch, optimizers)
-        return {**losses, next(iter(losses)): float("nan")} if len(calls) == 2 else losses
-
-    monkeypatch.setattr(type(family), "step", poisoned)
+    poison_step(monkeypatch, family, at_call=2, value=float("nan"))
     run = train(family, model, SAMPLE, recipe)
     assert next(run).step == 1
     with pytest.raises(NonFiniteLoss, match="step 2"):

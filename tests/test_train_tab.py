@@ -14,6 +14,8 @@ from genlab.training import NonFiniteLoss
 from genlab.ui import gan_tab, train_run, train_tab
 from genlab.ui.store import ModelStore, model_choices
 
+from conftest import poison_step
+
 
 @pytest.fixture
 def ctx(tmp_path):
@@ -85,19 +87,10 @@ def test_a_second_run_never_trains_beside_the_first(ctx):
 
 
 def test_a_non_finite_loss_stops_the_run_with_a_clear_message(ctx, monkeypatch):
-    family = FAMILIES["gan"]
-    original = family.step
-    calls = []
-
-    def poisoned(self, model, batch, optimizers):
-        calls.append(1)
-        losses = original(model, batch, optimizers)
-        return {**losses, "g_loss": float("nan")} if len(calls) == 4 else losses
-
-    monkeypatch.setattr(type(family), "step", poisoned)
+    poison_step(monkeypatch, FAMILIES["gan"], at_call=4)
     recipe, config = tiny_run("gan", steps=10)
     frames = []
-    with pytest.raises(NonFiniteLoss, match="step 4: g_loss became non-finite"):
+    with pytest.raises(NonFiniteLoss, match="step 4: d_loss, g_loss, d_real, d_fake became non-finite"):
         for frame in train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1):
             frames.append(frame)
     assert frames[-1].step == 3 and not ctx.busy.locked()

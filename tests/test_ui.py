@@ -1,14 +1,11 @@
 """The GAN tab: handlers called directly, then the running app through gradio_client."""
 
-import gradio as gr
 import numpy as np
 import pytest
 from gradio_client import Client
 from PIL import Image
 
-from genlab import sampling
-from genlab.ui import build_app, gan_tab
-from genlab.ui.app import launch_in_process
+from genlab.ui import gan_tab
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
@@ -64,13 +61,6 @@ def test_interpolation_strip_and_gif(store):
     assert gif.format == "GIF" and gif.n_frames == 6 + 4  # forward, then back without repeating the ends
     with pytest.raises(ValueError, match="steps must be from 2 to 32"):
         gan_tab.interpolation(NoModels(), outputs, "3", 0, 1, 500, 0)
-
-
-@pytest.fixture(scope="module")
-def server():
-    demo = build_app("cpu")
-    yield launch_in_process(demo)
-    demo.close()
 
 
 def test_every_gan_endpoint_works_from_gradio_client(server, tmp_path):
