@@ -7,7 +7,6 @@ Usage: python benchmarks/vae_speed.py [--repeats 30]
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch

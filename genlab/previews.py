@@ -31,12 +31,16 @@ def image_preview(family: Family, model, judge, held_out) -> Preview:
     preview = Preview(samples, sampling.columns_for(request))
     if judge is not None:
         probs = judge_outputs(judge, samples)["probs"]
-        predicted = probs.argmax(1)
-        wanted = sampling.labels_for(request.n, request.digit).numpy()
-        preview.captions = [f"{p} {c:.0%}" for p, c in zip(predicted, probs.max(1))]
-        preview.correct = (predicted == wanted).tolist()
+        predicted, confidence = probs.argmax(1), probs.max(1)
+        preview.captions = [f"{p} {c:.0%}" for p, c in zip(predicted, confidence)]
         preview.histogram = np.bincount(predicted, minlength=10).tolist()
-        preview.scores["judge agrees"] = float((predicted == wanted).mean())
+        if family.conditional:  # red where the digit asked for is not the one the judge sees
+            wanted = sampling.labels_for(request.n, request.digit).numpy()
+            preview.correct = (predicted == wanted).tolist()
+            preview.scores["judge agrees"] = float((predicted == wanted).mean())
+        else:  # nothing was asked: red where the judge cannot tell which digit it is
+            preview.correct = (confidence >= 0.5).tolist()
+            preview.scores["judge is sure"] = float((confidence >= 0.5).mean())
     return preview
 
 

@@ -136,3 +136,17 @@ def test_download_zips_config_and_weights(ctx):
         assert sorted(archive.namelist()) == ["judge/config.json", "judge/model.safetensors"]
     with pytest.raises(RequestError, match="no  run None"):
         train_run.download(ctx, train_run.new_session())
+
+
+def test_held_out_evaluation_leaves_the_training_random_stream_alone():
+    import torch
+    from genlab import data
+    from conftest import tiny
+    family = FAMILIES["vae"]  # its loss samples (binarisation, reparameterisation)
+    batch = next(data.image_batches(data.load_sample("test"), 16, seed=0))
+    model = tiny(family)
+    torch.manual_seed(5)
+    first = family.evaluate(model, batch)
+    after = torch.rand(3)
+    torch.manual_seed(5)
+    assert family.evaluate(model, batch) == first and torch.equal(torch.rand(3), after)

@@ -54,8 +54,10 @@ class Family:
         return (self.train_step or single_loss_step)(model, batch, optimizers)
 
     def evaluate(self, model: nn.Module, batch) -> Dict[str, float]:
-        """The logged losses on a held-out batch, in eval mode, without touching the global RNG."""
-        with evaluating(model):
+        """The logged losses on a held-out batch, in eval mode, with fixed randomness (for losses
+        that sample) drawn from a forked RNG, so the training run's random stream is untouched."""
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())), evaluating(model):
+            torch.manual_seed(0)
             return (self.held_out or single_loss_values)(model, batch)
 
 
