@@ -6,7 +6,6 @@ Usage: python benchmarks/vae_speed.py [--repeats 30]
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
@@ -19,6 +18,7 @@ from timing import median_ms  # noqa: E402
 from genlab import data  # noqa: E402
 from genlab.ui import vae_tab  # noqa: E402
 from genlab.ui.digit_input import SOURCES, ReferenceDigits  # noqa: E402
+from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     store, test = ModelStore("cpu"), ReferenceDigits()
     vae = store.get("vae")
     a, b = [SOURCES[0], 0, "3", 0, None, None], [SOURCES[0], 1, "3", 0, None, None]
-    out = Path(tempfile.mkdtemp())
+    out = OutputFiles()
 
     def tab_work():
         vae_tab.reconstruction(store, test, *a, "pretrained", None)

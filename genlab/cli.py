@@ -93,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
              "final_losses": last.losses}
-    weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"})
+    weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"}, dtype=family.storage_dtype)
     cards.write(family, out)
     print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
     return 0 if last.step == last.total else 130

@@ -55,11 +55,11 @@ def learning_rate(step: int, recipe: TrainConfig) -> float:
 
 
 def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
-          checkpoint: Optional[Path] = None, save_every: int = 0, resume: bool = False,
-          max_seconds: float = math.inf) -> Iterator[Progress]:
+          checkpoint: Optional[Path] = None, save_every: int = 0, save_seconds: float = math.inf,
+          resume: bool = False, max_seconds: float = math.inf) -> Iterator[Progress]:
     """Train `model` (already on its device) on `dataset` up to `recipe.steps`, yielding after each step.
 
-    With `checkpoint`, the state is saved there every `save_every` steps and whenever the loop
+    With `checkpoint`, the state is saved there every `save_every` steps (or `save_seconds`) and whenever the loop
     ends (finished, closed, interrupted, out of time), except after a non-finite loss, which
     keeps the last good checkpoint. `resume` continues from that checkpoint: same weights,
     optimiser moments, random state and data position, so the run matches an uninterrupted one.
@@ -74,7 +74,7 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
                                                  device=model_device(model), skip=start)
     done, saved, healthy = start, start, True
     model.train()
-    began = time.perf_counter()
+    began = last_save = time.perf_counter()
     try:
         for step in range(start, recipe.steps):
             for optimizer in optimizers.values():
@@ -87,9 +87,10 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
                 raise NonFiniteLoss(f"step {step + 1}: {', '.join(bad)} became non-finite; training stopped "
                                     f"(the last checkpoint, step {saved}, is kept)")
             done = step + 1
-            if checkpoint is not None and save_every and done % save_every == 0 and done < recipe.steps:
+            due = (save_every and done % save_every == 0) or time.perf_counter() - last_save >= save_seconds
+            if checkpoint is not None and due and done < recipe.steps:
                 checkpoints.save(checkpoint, family, model, optimizers, done, recipe)
-                saved = done
+                saved, last_save = done, time.perf_counter()
             elapsed = time.perf_counter() - began
             out_of_time = elapsed > max_seconds and done < recipe.steps
             note = f"stopped at the wall-time limit of {max_seconds:g} s" if out_of_time else ""

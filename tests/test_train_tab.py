@@ -34,7 +34,9 @@ def test_a_quick_run_streams_progress_previews_and_a_usable_model(ctx, name):
     frames = list(train_run.stream_run(ctx, name, recipe, config, train_run.new_session(), preview_every=2))
     last = frames[-1]
     assert last.done and last.step == 6 and "step 6/6" in last.status and "bundled MNIST sample" in last.status
-    assert len(last.previews) == 3 and last.preview.dtype == np.uint8 and last.preview.ndim == 3
+    assert last.previews == 3 and last.preview.dtype == np.uint8 and last.preview.ndim == 3
+    assert np.array_equal(train_run.preview_at(ctx, last.session, 99), last.preview)  # the timeline's end
+    assert train_run.preview_at(ctx, last.session, 0).shape == last.preview.shape
     assert last.histogram["count"].sum() > 0
     series = set(last.history["series"])
     assert any(s.startswith("held-out") for s in series) and any(not s.startswith("held-out") for s in series)

@@ -18,7 +18,7 @@ def test_the_queue_never_runs_two_trainings_at_once(server, monkeypatch):
         for step in range(1, 6):
             time.sleep(0.1)
             yield Frame(f"step {step}", pd.DataFrame({"step": [step], "value": [1.0], "series": ["loss"]}),
-                        None, None, [], session or {}, step, step == 5)
+                        None, None, 0, session or {}, step, step == 5)
         with lock:
             intervals.append((began, time.perf_counter()))
 

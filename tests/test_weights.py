@@ -109,3 +109,15 @@ def test_a_failed_swap_puts_the_previous_version_back(saved, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         weights.save(tiny(GAN, seed=1), saved)
     assert (saved / "model.safetensors").read_bytes() == before
+
+
+def test_half_precision_storage_loads_back_as_float32(tmp_path):
+    model = tiny(GAN)
+    folder = weights.save(model, tmp_path / "half", dtype="float16")
+    stored = load_file(str(folder / "model.safetensors"))
+    assert all(t.dtype == torch.float16 for t in stored.values() if t.is_floating_point())
+    loaded = weights.load(GAN, folder)
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert b.dtype == a.dtype, name
+        if a.is_floating_point():
+            assert torch.allclose(a, b, rtol=1e-3, atol=1e-4), name

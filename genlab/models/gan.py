@@ -91,7 +91,7 @@ class GAN(nn.Module, PyTorchModelHubMixin):
         self.steps += 1
 
     @torch.no_grad()
-    def recalibrate_ema(self, batches: int = 100, batch_size: int = 256) -> None:
+    def recalibrate_ema(self, batches: int = 20, batch_size: int = 256) -> None:
         """Re-estimate the averaged generator's BatchNorm statistics from its own activations.
 
         During training those statistics are copied from the live generator, whose weights differ

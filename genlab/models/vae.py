@@ -113,4 +113,5 @@ FAMILY = Family(
     tiny={"latent_dim": 2, "width": 4, "hidden": 16},
     conditional=False,
     extra_metrics=("likelihood",),
+    storage_dtype="float16",  # 3.3M parameters: 13 MB in float32, 6.6 MB in float16
 )

@@ -2,13 +2,12 @@
 
 import os
 import socket
+from dataclasses import dataclass
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no calls home
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
-
-from dataclasses import dataclass  # noqa: E402
 
 from genlab import limits  # noqa: E402
 from genlab.ui import gan_tab, train_tab, vae_tab  # noqa: E402
@@ -33,6 +32,7 @@ class Shared:
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
     outputs: OutputFiles  # downloadable files the tabs write
 
+
 CSS = """
 #gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img,
 #vae-recon img, #vae-grid img, #vae-strip img, #vae-gif img, #vae-prior img { image-rendering: pixelated; }
@@ -51,6 +51,7 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
                 with gr.Tab(label, id=label.lower()):
                     build(demo, shared)
     return demo
+
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up
 

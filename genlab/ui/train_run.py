@@ -26,6 +26,9 @@ from genlab.ui.store import ModelStore
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 STREAM_SECONDS = 0.5  # at most this often a frame is sent between previews
+SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
+HELD_OUT = 128  # held-out examples scored at every preview
+MAX_PREVIEWS = 200  # timeline frames kept per run
 
 
 @dataclass
@@ -35,6 +38,7 @@ class TrainContext:
     store: ModelStore
     limits: TrainLimits = LOCAL
     busy: threading.Lock = field(default_factory=threading.Lock)
+    previews: Dict[str, List[np.ndarray]] = field(default_factory=dict)  # run folder name -> preview frames
     _datasets: Dict[str, object] = field(default_factory=dict)
 
     def dataset(self, kind: str, split: str):
@@ -52,7 +56,7 @@ class Frame:
     history: pd.DataFrame  # columns step, value, series
     preview: Optional[np.ndarray]  # annotated preview grid (H, W, 3) uint8
     histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of the preview
-    previews: List[np.ndarray]  # every preview so far, for the timeline
+    previews: int  # previews so far (kept on the server for the timeline: TrainContext.preview)
     session: dict  # {"runs": {label: {"family", "folder"}}, "current": label}
     step: int = 0
     done: bool = False
@@ -136,15 +140,16 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
     held_out_set = ctx.dataset(family.data, "test")
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(ctx.store.device)
-    held_out = next(data.DATASETS[family.data].batches(held_out_set, 256, seed=0, device=ctx.store.device))
+    held_out = next(data.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device))
     judge = _judge(ctx)
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)
     history: List[dict] = []
-    shots: List[np.ndarray] = []
+    shots = ctx.previews.setdefault(folder.name, [])
+    del shots[:-MAX_PREVIEWS // 2]  # a resumed run keeps its recent timeline
     frame_preview, histogram, scores = None, None, {}
     last_sent = 0.0
-    run = train(family, model, train_set, recipe, checkpoint=folder, save_every=preview_every * 5,
+    run = train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                 resume=resume, max_seconds=ctx.limits.max_seconds)
     for progress in run:
         if progress.step % log_every == 0 or progress.step == progress.total:
@@ -160,6 +165,7 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
                              images.grid(shot.images, columns=shot.columns, scale=2))
             frame_preview = np.asarray(frame_preview)
             shots.append(frame_preview)
+            del shots[:-MAX_PREVIEWS]
             if shot.histogram is not None:
                 histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
         now = time.perf_counter()
@@ -168,7 +174,16 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
             done = progress.step == progress.total or bool(progress.note)
             yield Frame(_status(family, progress, train_set.source, scores, progress.note),
                         pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
-                        frame_preview, histogram, list(shots), session, progress.step, done)
+                        frame_preview, histogram, len(shots), session, progress.step, done)
+
+
+def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Optional[np.ndarray]:
+    """Frame `index` of the timeline of this session's current run (None before any preview)."""
+    label = (session or {}).get("current")
+    if label is None:
+        return None
+    shots = ctx.previews.get(ctx.store.run_folder(session, label).name, [])
+    return shots[min(max(0, int(index or 0)), len(shots) - 1)] if shots else None
 
 
 def _judge(ctx: TrainContext):

@@ -5,7 +5,7 @@ Every family gets the same widgets from the registry; there is no per-family cod
 
 import dataclasses
 from functools import partial
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 import gradio as gr
 
@@ -13,7 +13,7 @@ from genlab import data
 from genlab.models import FAMILIES, TrainConfig
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
-from genlab.ui.train_run import Frame, TrainContext, download, stream_run
+from genlab.ui.train_run import Frame, TrainContext, download, preview_at, stream_run
 
 PRESETS = ("quick", "shipped")
 
@@ -61,10 +61,9 @@ class FormLayout:
 
 
 def frame_outputs(frame: Frame) -> tuple:
-    last = max(0, len(frame.previews) - 1)
+    last = max(0, frame.previews - 1)
     return (frame.status, frame.history, frame.preview, frame.histogram,
-            gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=len(frame.previews) > 1),
-            frame.previews, frame.session)
+            gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=frame.previews > 1), frame.session)
 
 
 def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values):
@@ -81,12 +80,6 @@ def resume_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values)
     recipe, _ = layout.split(family_name, form)
     for frame in stream_run(ctx, family_name, recipe, {}, session, resume=True):
         yield frame_outputs(frame)
-
-
-def show_preview(index, shots: List):
-    if not shots:
-        return None
-    return shots[min(max(0, int(index)), len(shots) - 1)]
 
 
 def build(demo: gr.Blocks, shared) -> None:
@@ -127,19 +120,18 @@ def build(demo: gr.Blocks, shared) -> None:
     timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
                          elem_id="train-timeline")
     zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
-    shots = gr.State([])
     gr.Markdown(HOW_IT_WORKS)
 
     family.change(lambda n: [gr.Row(visible=n == k) for k in names], family, groups,
                   api_visibility="private", queue=False)
     chosen.change(lambda p: [v for fam in FAMILIES.values() for part in preset(fam, p)
                              for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)
-    outputs = [status, plot, shown, histogram, timeline, shots, session]
+    outputs = [status, plot, shown, histogram, timeline, session]
     limits = {"concurrency_id": "train", "concurrency_limit": 1, "show_progress": "hidden"}
     started = start.click(user_errors(partial(start_run, ctx, layout)), [family, *widgets, session], outputs,
                           api_name="train_start", **limits)
     resumed = resume.click(user_errors(partial(resume_run, ctx, layout)), [family, *widgets, session], outputs,
                            api_name="train_resume", **limits)
     stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
-    timeline.input(show_preview, [timeline, shots], shown, api_visibility="private", queue=False)
+    timeline.input(partial(preview_at, ctx), [session, timeline], shown, api_visibility="private", queue=False)
     get_zip.click(user_errors(partial(download, ctx)), session, zipped, api_name="train_download")
