@@ -17,6 +17,13 @@ from genlab.ui.store import ModelStore, model_choices
 from conftest import poison_step
 
 
+@pytest.fixture(autouse=True)
+def every_step(monkeypatch):
+    """Frames and previews as often as asked (the app throttles them by time)."""
+    monkeypatch.setattr(train_run, "PREVIEW_SECONDS", 0.0)
+    monkeypatch.setattr(train_run, "STREAM_SECONDS", 0.0)
+
+
 @pytest.fixture
 def ctx(tmp_path):
     return train_run.TrainContext(ModelStore("cpu", runs_root=tmp_path / "runs"))
@@ -152,3 +159,12 @@ def test_held_out_evaluation_leaves_the_training_random_stream_alone():
     after = torch.rand(3)
     torch.manual_seed(5)
     assert family.evaluate(model, batch) == first and torch.equal(torch.rand(3), after)
+
+
+def test_the_app_throttles_previews_and_frames_by_time(ctx, monkeypatch):
+    monkeypatch.setattr(train_run, "PREVIEW_SECONDS", 3600.0)
+    monkeypatch.setattr(train_run, "STREAM_SECONDS", 3600.0)
+    recipe, config = tiny_run("gan", steps=6)
+    frames = list(train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1))
+    assert [f.step for f in frames] == [1, 6]  # the first preview, then the last step
+    assert all(f.preview is not None for f in frames)

@@ -25,7 +25,8 @@ from genlab.training import train
 from genlab.ui.store import ModelStore
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
-STREAM_SECONDS = 0.5  # at most this often a frame is sent between previews
+STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
+PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often
 SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
 HELD_OUT = 128  # held-out examples scored at every preview
 MAX_PREVIEWS = 200  # timeline frames kept per run
@@ -54,8 +55,8 @@ class Frame:
 
     status: str  # markdown: progress, speed, ETA, data source, notes
     history: pd.DataFrame  # columns step, value, series
-    preview: Optional[np.ndarray]  # annotated preview grid (H, W, 3) uint8
-    histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of the preview
+    preview: Optional[np.ndarray]  # a new annotated preview grid (H, W, 3) uint8, None: unchanged
+    histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of it, None: unchanged
     previews: int  # previews so far (kept on the server for the timeline: TrainContext.preview)
     session: dict  # {"runs": {label: {"family", "folder"}}, "current": label}
     step: int = 0
@@ -148,14 +149,17 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
     shots = ctx.previews.setdefault(folder.name, [])
     del shots[:-MAX_PREVIEWS // 2]  # a resumed run keeps its recent timeline
     frame_preview, histogram, scores = None, None, {}
-    last_sent = 0.0
+    last_sent = last_preview = 0.0
     run = train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                 resume=resume, max_seconds=ctx.limits.max_seconds)
     for progress in run:
         if progress.step % log_every == 0 or progress.step == progress.total:
             history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
-        is_preview = progress.step % preview_every == 0 or progress.step == progress.total or progress.note
+        now = time.perf_counter()
+        is_preview = (progress.step % preview_every == 0 and now - last_preview >= PREVIEW_SECONDS
+                      or progress.step == progress.total or bool(progress.note))
         if is_preview:
+            last_preview = now
             for k, v in family.evaluate(model, held_out).items():
                 history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
             shot = previews.preview(family, model, judge, held_out)
@@ -168,13 +172,13 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
             del shots[:-MAX_PREVIEWS]
             if shot.histogram is not None:
                 histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
-        now = time.perf_counter()
         if is_preview or now - last_sent >= STREAM_SECONDS:
             last_sent = now
             done = progress.step == progress.total or bool(progress.note)
             yield Frame(_status(family, progress, train_set.source, scores, progress.note),
                         pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
-                        frame_preview, histogram, len(shots), session, progress.step, done)
+                        frame_preview if is_preview else None, histogram if is_preview else None,
+                        len(shots), session, progress.step, done)
 
 
 def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Optional[np.ndarray]:

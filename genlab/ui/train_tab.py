@@ -61,8 +61,11 @@ class FormLayout:
 
 
 def frame_outputs(frame: Frame) -> tuple:
+    """The tab's outputs for a frame; an unchanged preview is skipped, not re-sent."""
     last = max(0, frame.previews - 1)
-    return (frame.status, frame.history, frame.preview, frame.histogram,
+    unchanged = gr.skip()
+    return (frame.status, frame.history, unchanged if frame.preview is None else frame.preview,
+            unchanged if frame.histogram is None else frame.histogram,
             gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=frame.previews > 1), frame.session)
 
 
