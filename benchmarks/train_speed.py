@@ -2,17 +2,21 @@
 
 Usage: python benchmarks/train_speed.py [--steps 300] [--families gan judge]
 The bare loop calls the family's own step function in a plain `for` loop with the same model,
-batch size and data, so the ratios show what genlab's loop and the UI streaming cost. Every
+batch size and data, so the ratios show what genlab's loop and the UI streaming cost. The UI
+figure comes from `python app.py` in its own process, streamed to a gradio_client here. Every
 figure comes from this one run; set GENLAB_DATA_DIR to train on full MNIST.
 """
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import torch
@@ -24,8 +28,7 @@ from gradio_client import Client  # noqa: E402
 
 from genlab import data  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
-from genlab.ui import build_app  # noqa: E402
-from genlab.ui.app import launch_in_process  # noqa: E402
+from genlab.ui.app import free_port  # noqa: E402
 
 
 def bare_loop(family, steps: int, batch_size: int) -> float:
@@ -71,13 +74,37 @@ def ui_loop(client: Client, family, steps: int, batch_size: int) -> float:
     return float(re.search(r"([\d.]+) steps/s", status).group(1))
 
 
+@contextlib.contextmanager
+def app_server():
+    """`python app.py` in its own process, as users run it; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--families", nargs="+", default=["gan", "judge"])
     args = parser.parse_args()
-    demo = build_app("cpu")
-    client = Client(launch_in_process(demo), analytics_enabled=False, verbose=False)
+    with app_server() as url:
+        run(args, Client(url, analytics_enabled=False, verbose=False))
+
+
+def run(args, client: Client) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.steps} steps per measurement, "
           f"data: {data.load_digits('train').source}")
     print("| family | batch | bare loop | CLI (train()) | ratio | Train tab, streamed | ratio | targets |")
@@ -90,7 +117,6 @@ def main() -> None:
         ui = ui_loop(client, family, args.steps, batch)
         print(f"| {name} | {batch} | {bare:.2f} steps/s | {cli:.2f} | {cli / bare:.3f} | {ui:.2f} | "
               f"{ui / bare:.3f} | CLI >= 0.95, UI >= 0.90 |")
-    demo.close()
 
 
 if __name__ == "__main__":
