@@ -97,3 +97,16 @@ def test_prior_samples(store):
     grid = vae_tab.prior_samples(store, 20, 0, "pretrained", None)
     assert grid.shape == ((2 * 30 + 2) * 3, (10 * 30 + 2) * 3)
     assert np.array_equal(grid, vae_tab.prior_samples(store, 20, 0, "pretrained", None))
+
+
+def test_vae_endpoints_work_from_gradio_client(server, tmp_path):
+    from gradio_client import Client
+    client = Client(server, analytics_enabled=False, verbose=False, download_files=str(tmp_path))
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/vae_reconstruct", "/vae_map", "/vae_interpolate", "/vae_sample"} <= names
+    picture, text = client.predict(SOURCES[0], 7, "3", 0, None, None, "pretrained", api_name="/vae_reconstruct")
+    assert Image.open(picture).size == (3 * 28 * 6 + 16, 28 * 6) and "SSIM" in text
+    grid = client.predict(16, 4, "pretrained", api_name="/vae_sample")
+    assert Image.open(grid).size == ((10 * 30 + 2) * 3, (2 * 30 + 2) * 3)
+    with pytest.raises(Exception, match="test digit index must be from 0 to"):
+        client.predict(SOURCES[0], 10**6, "3", 0, None, None, "pretrained", api_name="/vae_reconstruct")
