@@ -8,11 +8,8 @@ when the machine is busy.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import torch
@@ -20,11 +17,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from timing import median_ms  # noqa: E402
+from timing import median_ms, served  # noqa: E402
 
 from genlab import sampling  # noqa: E402
 from genlab.ui import gan_tab  # noqa: E402
-from genlab.ui.app import free_port  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 
 BARE_APP = """
@@ -36,22 +32,8 @@ demo.launch(server_name="127.0.0.1")
 
 
 def seconds_to_ready(argv) -> float:
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    began = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while time.perf_counter() - began < 120:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - began
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{argv} did not start within 120 s")
-    finally:
-        process.terminate()
-        process.wait()
+    with served(argv, ROOT) as (_, seconds):
+        return seconds
 
 
 def main() -> None:

@@ -1,7 +1,11 @@
 """Shared timing helpers for the benchmark scripts."""
 
+import contextlib
+import os
 import statistics
+import subprocess
 import time
+import urllib.request
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -13,3 +17,28 @@ def median_ms(fn, repeats: int) -> float:
         fn()
         times.append((time.perf_counter() - began) * 1000)
     return statistics.median(times)
+
+
+@contextlib.contextmanager
+def served(argv, cwd):
+    """Run a Gradio app command (`argv`) on a free local port until it answers; yields (url, seconds to ready)."""
+    from genlab.ui.app import free_port
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    url = f"http://127.0.0.1:{port}/"
+    began = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.perf_counter() - began > 120:
+                    raise RuntimeError(f"{argv} did not start within 120 s") from None
+                time.sleep(0.05)
+        yield url, time.perf_counter() - began
+    finally:
+        process.terminate()
+        process.wait()

@@ -8,15 +8,12 @@ figure comes from this one run; set GENLAB_DATA_DIR to train on full MNIST.
 """
 
 import argparse
-import contextlib
 import dataclasses
-import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import torch
@@ -28,7 +25,7 @@ from gradio_client import Client  # noqa: E402
 
 from genlab import data  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
-from genlab.ui.app import free_port  # noqa: E402
+from timing import served  # noqa: E402
 
 
 def bare_loop(family, steps: int, batch_size: int) -> float:
@@ -74,33 +71,12 @@ def ui_loop(client: Client, family, steps: int, batch_size: int) -> float:
     return float(re.search(r"([\d.]+) steps/s", status).group(1))
 
 
-@contextlib.contextmanager
-def app_server():
-    """`python app.py` in its own process, as users run it; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--families", nargs="+", default=["gan", "judge"])
     args = parser.parse_args()
-    with app_server() as url:
+    with served([sys.executable, "app.py"], ROOT) as (url, _):
         run(args, Client(url, analytics_enabled=False, verbose=False))
 
 
