@@ -1,6 +1,6 @@
 """Training speed: our loop through the CLI and through the streamed Train tab, next to a bare loop.
 
-Usage: python benchmarks/train_speed.py [--steps 300] [--families gan judge]
+Usage: python benchmarks/train_speed.py [--steps 300] [--families gan judge] [--repeats 3]
 The bare loop calls the family's own step function in a plain `for` loop with the same model,
 batch size and data, so the ratios show what genlab's loop and the UI streaming cost. The UI
 figure comes from `python app.py` in its own process, streamed to a gradio_client here. Every
@@ -10,6 +10,7 @@ figure comes from this one run; set GENLAB_DATA_DIR to train on full MNIST.
 import argparse
 import dataclasses
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--families", nargs="+", default=["gan", "judge"])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
     with served([sys.executable, "app.py"], ROOT) as (url, _):
         run(args, Client(url, analytics_enabled=False, verbose=False))
@@ -82,15 +84,16 @@ def main() -> None:
 
 def run(args, client: Client) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.steps} steps per measurement, "
+          f"medians of {args.repeats} interleaved rounds, "
           f"data: {data.load_digits('train').source}")
     print("| family | batch | bare loop | CLI (train()) | ratio | Train tab, streamed | ratio | targets |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.families:
         family = FAMILIES[name]
         batch = family.recipe.batch_size
-        bare = bare_loop(family, args.steps, batch)
-        cli = cli_loop(family, args.steps, batch)
-        ui = ui_loop(client, family, args.steps, batch)
+        rounds = [(bare_loop(family, args.steps, batch), cli_loop(family, args.steps, batch),
+                   ui_loop(client, family, args.steps, batch)) for _ in range(args.repeats)]  # interleaved: drift hits all
+        bare, cli, ui = (statistics.median(r[i] for r in rounds) for i in range(3))
         print(f"| {name} | {batch} | {bare:.2f} steps/s | {cli:.2f} | {cli / bare:.3f} | {ui:.2f} | "
               f"{ui / bare:.3f} | CLI >= 0.95, UI >= 0.90 |")
 
