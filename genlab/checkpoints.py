@@ -58,8 +58,7 @@ def save(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, t
         for i, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng/cuda/{i}"] = state
     with weights.atomic_folder(folder) as tmp:
-        model.save_pretrained(tmp, config=model.config)
-        (tmp / "README.md").unlink(missing_ok=True)
+        weights.write_model(model, tmp)
         save_file(tensors, str(tmp / OPTIMIZERS))
         state = {"step": step, "recipe": dataclasses.asdict(recipe), "optimizers": layout}
         (tmp / STATE).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")

@@ -126,10 +126,15 @@ def _download(folder: Path, name: str, timeout: float) -> Path:
     raise DataError("; ".join(errors))
 
 
+def _search_folders() -> list:
+    """Where MNIST is looked for, in order: $GENLAB_DATA_DIR (when set), then the user cache."""
+    env = os.environ.get("GENLAB_DATA_DIR")
+    return ([Path(env)] if env else []) + [cache_dir()]
+
+
 def find_mnist() -> Optional[Path]:
     """The first folder ($GENLAB_DATA_DIR, the cache) holding all four MNIST files, without reading them."""
-    folders = [Path(os.environ["GENLAB_DATA_DIR"])] if os.environ.get("GENLAB_DATA_DIR") else []
-    for folder in folders + [cache_dir()]:
+    for folder in _search_folders():
         if all(_find(folder, name) for name in MNIST_FILES):
             return folder
     return None
@@ -141,8 +146,7 @@ def load_mnist(split: str = "train", *, download: bool = True, timeout: float = 
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     prefix = "train" if split == "train" else "t10k"
     names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    folders = [Path(os.environ["GENLAB_DATA_DIR"])] if os.environ.get("GENLAB_DATA_DIR") else []
-    folders.append(cache_dir())
+    folders = _search_folders()
     tried = []
     arrays = []
     for name in names:

@@ -116,19 +116,24 @@ def atomic_folder(folder: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] = None,
-         dtype: str = "float32") -> Path:
-    """Atomically write config.json + model.safetensors (+ extra text files) to `folder`.
+def write_model(model: nn.Module, folder: Path, dtype: str = "float32") -> None:
+    """config.json + model.safetensors of `model` into an existing (temporary) folder.
 
     `dtype` "float16" stores floating-point tensors at half precision (loading casts them back)."""
+    model.save_pretrained(folder, config=model.config)
+    (folder / "README.md").unlink(missing_ok=True)  # the mixin's generic card; genlab writes its own
+    if dtype != "float32":
+        store = getattr(torch, dtype)
+        tensors = {k: v.detach().to(store).contiguous() if v.is_floating_point() else v.detach().contiguous()
+                   for k, v in model.state_dict().items()}
+        save_file(tensors, str(folder / TENSORS))
+
+
+def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] = None,
+         dtype: str = "float32") -> Path:
+    """Atomically write config.json + model.safetensors (+ extra text files) to `folder`."""
     with atomic_folder(folder) as tmp:
-        model.save_pretrained(tmp, config=model.config)
-        (tmp / "README.md").unlink(missing_ok=True)  # the mixin's generic card; ours comes via extra_files
-        if dtype != "float32":
-            store = getattr(torch, dtype)
-            tensors = {k: v.detach().to(store).contiguous() if v.is_floating_point() else v.detach().contiguous()
-                       for k, v in model.state_dict().items()}
-            save_file(tensors, str(tmp / TENSORS))
+        write_model(model, tmp, dtype)
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
     return Path(folder)
