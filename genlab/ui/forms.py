@@ -10,6 +10,7 @@ from typing import List
 import gradio as gr
 
 from genlab import params
+from genlab.ui.store import PRETRAINED, model_choices
 
 
 def widget(f: dataclasses.Field, value, key: str) -> gr.components.Component:
@@ -39,3 +40,12 @@ def read_form(cls, values) -> object:
 def form_values(instance) -> List[object]:
     """Widget values (field order) showing `instance`: used to fill a form from a preset."""
     return [getattr(instance, f.name) for f in dataclasses.fields(instance)]
+
+
+def model_picker(family_name: str, session: gr.State) -> gr.Dropdown:
+    """'pretrained' or one of this session's runs of the family; the choices refresh on focus."""
+    picker = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id=f"{family_name}-model",
+                         info="the shipped weights, or a run you trained in the Train tab")
+    picker.focus(lambda s: gr.Dropdown(choices=model_choices(s, family_name)), session, picker,
+                 api_visibility="private", queue=False)
+    return picker

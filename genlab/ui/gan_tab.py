@@ -11,7 +11,8 @@ from genlab import images, sampling
 from genlab.metrics import judge_outputs
 from genlab.ui.errors import user_errors
 from genlab.ui.outputs import OutputFiles
-from genlab.ui.store import PRETRAINED, ModelStore, model_choices
+from genlab.ui import forms
+from genlab.ui.store import PRETRAINED, ModelStore
 
 HOW_IT_WORKS = r"""
 ### How it works
@@ -86,8 +87,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            model = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id="gan-model",
-                                info="the shipped weights, or a run you trained in the Train tab")
+            model = forms.model_picker("gan", session)
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
@@ -116,8 +116,6 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                                                 {"left": "$", "right": "$", "display": False}])
 
     inputs = [digit, n, seed, truncation, model, session]
-    model.focus(lambda s: gr.Dropdown(choices=model_choices(s, "gan")), session, model,
-                api_visibility="private", queue=False)
     event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
                   user_errors(partial(sample_grid, store)), inputs, grid, api_name="gan_sample", **limits)
     event.success(user_errors(partial(judge_verdicts, store)), inputs, [verdicts, verdict_text],

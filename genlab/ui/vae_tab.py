@@ -13,7 +13,8 @@ from genlab import data, images, latents, metrics, sampling
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
 from genlab.ui.outputs import OutputFiles
-from genlab.ui.store import PRETRAINED, ModelStore, model_choices
+from genlab.ui import forms
+from genlab.ui.store import ModelStore
 
 MAP_POINTS = 2000  # test encodings drawn on the map
 GRID = 15  # manifold grid size
@@ -118,10 +119,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     test = ReferenceDigits()
     encodings = Encodings(test)
     limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
-    model = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id="vae-model",
-                        info="the shipped weights, or a run you trained in the Train tab")
-    model.focus(lambda s: gr.Dropdown(choices=model_choices(s, "vae")), session, model,
-                api_visibility="private", queue=False)
+    model = forms.model_picker("vae", session)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             picker = build_input("vae-a", "Input (A)")
