@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
 
-from genlab import data  # noqa: E402
+from genlab import data, datasets  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from timing import served  # noqa: E402
 
@@ -35,7 +35,7 @@ def bare_loop(family, steps: int, batch_size: int) -> float:
     torch.manual_seed(0)
     model = family.model_cls(family.config_cls()).train()
     optimizers = family.make_optimizers(model, recipe)
-    batches = data.DATASETS[family.data].batches(data.load_digits("train"), batch_size, seed=0)
+    batches = datasets.DATASETS[family.data].batches(data.load_digits("train"), batch_size, seed=0)
     family.step(model, next(batches), optimizers)  # warm-up, as our loop's first step is counted
     began = time.perf_counter()
     for _ in range(steps):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from genlab import cards, checkpoints, data, devices, images, latents, metrics, params, preprocess, sampling, weights
+from genlab import cards, checkpoints, data, datasets, devices, images, latents, metrics, params, preprocess, sampling, weights
 from genlab.models import FAMILIES, get_family
 from genlab.training import NonFiniteLoss, train
 
@@ -25,7 +25,7 @@ AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "en
 
 def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults) -> None:
     """One --flag per dataclass field, typed like its default, with its help and bounds; unset stays None."""
-    for f in dataclasses.fields(defaults):
+    for f in params.tunable(defaults):
         value, spec = getattr(defaults, f.name), params.spec(f)
         kind = (lambda s: s.lower() in ("1", "true", "yes")) if isinstance(value, bool) else type(value)
         bounds = f", {spec['low']:g}..{spec['high']:g}" if spec["low"] is not None else ""
@@ -34,7 +34,7 @@ def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults) -> None:
 
 
 def _overrides(args: argparse.Namespace, cls) -> dict:
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name) is not None}
+    return {f.name: getattr(args, f.name) for f in params.tunable(cls) if getattr(args, f.name) is not None}
 
 
 def hardware(device: torch.device) -> str:
@@ -56,11 +56,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         base = type(base)(**json.loads((checkpoint / checkpoints.STATE).read_text())["recipe"])
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
-    config = (weights.read_config(family, checkpoint) if args.resume
-              else params.build(family.config_cls, _overrides(args, family.config_cls)))
     device = devices.resolve(args.device)
-    dataset = data.DATASETS[family.data]
+    dataset = datasets.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
+    config = (weights.read_config(family, checkpoint) if args.resume else
+              params.build(family.config_cls, {**dataset.derive(corpus), **_overrides(args, family.config_cls)}))
     print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(device)

@@ -11,7 +11,7 @@ import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import numpy as np
 import torch
@@ -190,9 +190,10 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
-                  device: torch.device = torch.device("cpu"), skip: int = 0) -> Iterator[tuple]:
+                  device: torch.device = torch.device("cpu"), skip: int = 0, model=None) -> Iterator[tuple]:
     """Endless shuffled (images (B, 1, 28, 28) in [-1, 1], labels (B,)) batches; reshuffles each epoch.
 
+    (`model` is unused: digit batches do not depend on the model; text batches do.)
     `skip` batches are passed over first (without touching the images), so a resumed run sees
     exactly the batches an uninterrupted one would have seen.
     """
@@ -213,14 +214,3 @@ def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
             index = order[start:start + batch_size]
             yield images[index], labels[index]
         skip = 0
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """How a family's `data` kind is loaded and batched (families name one by key)."""
-
-    load: Callable[..., object]  # (split, *, download) -> a dataset with `.source` and `len()`
-    batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device) -> endless batches
-
-
-DATASETS = {"mnist": Dataset(load=load_digits, batches=image_batches)}

@@ -16,6 +16,7 @@ from genlab import data
 from genlab.models import Family
 from genlab.models.base import evaluating
 from genlab.sampling import labels_for
+from genlab.text_metrics import evaluate_text
 
 BATCH = 500
 
@@ -180,7 +181,7 @@ def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000,
 
 
 # what each kind of family is measured by (keyed by Family.output, so families plug in as data)
-EVALUATORS = {"image": evaluate_images, "label": evaluate_classifier}
+EVALUATORS = {"image": evaluate_images, "label": evaluate_classifier, "text": evaluate_text}
 
 
 def evaluate(family: Family, model, judge, **kwargs) -> dict:

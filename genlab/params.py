@@ -14,15 +14,24 @@ class RequestError(ValueError):
 
 
 def param(default: Any, help: str, low: Optional[float] = None, high: Optional[float] = None,
-          choices: Optional[Sequence[str]] = None):
-    """A dataclass field with `help` and inclusive bounds (`low`/`high`) or a set of `choices`."""
-    return dataclasses.field(default=default, metadata={"help": help, "low": low, "high": high,
+          choices: Optional[Sequence[str]] = None, derived: bool = False):
+    """A dataclass field with `help` and inclusive bounds (`low`/`high`) or a set of `choices`.
+
+    `derived` fields are set from the training data (a text model's vocabulary), never by hand:
+    forms and CLI flags leave them out (see `tunable`).
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "low": low, "high": high, "derived": derived,
                                                         "choices": tuple(choices) if choices else None})
 
 
 def spec(f: dataclasses.Field) -> dict:
-    """help/low/high/choices of a field (empty values for plain fields)."""
-    return {"help": "", "low": None, "high": None, "choices": None, **dict(f.metadata)}
+    """help/low/high/choices/derived of a field (empty values for plain fields)."""
+    return {"help": "", "low": None, "high": None, "choices": None, "derived": False, **dict(f.metadata)}
+
+
+def tunable(cls_or_instance) -> list:
+    """The fields a person sets (CLI flags, form widgets), in declaration order."""
+    return [f for f in dataclasses.fields(cls_or_instance) if not spec(f)["derived"]]
 
 
 def coerce(f: dataclasses.Field, value: Any) -> Any:

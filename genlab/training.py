@@ -11,7 +11,7 @@ from typing import Dict, Iterator, Optional
 import torch
 from torch import nn
 
-from genlab import checkpoints, data
+from genlab import checkpoints, datasets
 from genlab.models.base import Family, TrainConfig, model_device
 
 __all__ = ["NonFiniteLoss", "Progress", "TrainConfig", "train", "learning_rate"]
@@ -70,8 +70,8 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
     start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
     if not resume:
         torch.manual_seed(recipe.seed)
-    batches = data.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
-                                                 device=model_device(model), skip=start)
+    batches = datasets.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
+                                                     device=model_device(model), skip=start, model=model)
     done, saved, healthy = start, start, True
     model.train()
     began = last_save = time.perf_counter()

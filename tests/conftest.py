@@ -21,6 +21,19 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
+# original text for tests (the tiny-shakespeare corpus is never committed); 65-character vocabulary subset
+TEXT = ("The night was cold, and the little ship kept on into the wind.\n"
+        "KEEPER: Who goes there? Speak, and be known!\n"
+        "TRAVELLER: A friend, good sir; I seek the road to Dover.\n"
+        "KEEPER: Then follow the river down; it bends, and bends again, and so to the sea.\n") * 6
+
+
+def training_data(family):
+    """A small real training set for `family`: the bundled MNIST sample or the test text."""
+    from genlab import corpus, data
+    return corpus.split(TEXT, "train", "test text") if family.data == "text" else data.load_sample("train")
+
+
 def tiny(family, seed=0):
     torch.manual_seed(seed)
     return weights.build(family, **family.tiny)

@@ -28,18 +28,18 @@ def widget(f: dataclasses.Field, value, key: str) -> gr.components.Component:
 
 def build_form(defaults, prefix: str) -> List[gr.components.Component]:
     """Widgets for every field of the dataclass instance `defaults`, in field order."""
-    return [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}") for f in dataclasses.fields(defaults)]
+    return [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}") for f in params.tunable(defaults)]
 
 
 def read_form(cls, values) -> object:
     """The dataclass `cls` from widget values in field order; RequestError names any bad field."""
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in params.tunable(cls)]
     return params.build(cls, dict(zip(names, values)))
 
 
 def form_values(instance) -> List[object]:
     """Widget values (field order) showing `instance`: used to fill a form from a preset."""
-    return [getattr(instance, f.name) for f in dataclasses.fields(instance)]
+    return [getattr(instance, f.name) for f in params.tunable(instance)]
 
 
 def model_picker(family_name: str, session: gr.State) -> gr.Dropdown:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genlab import checkpoints, data, images, params, previews, weights
+from genlab import checkpoints, datasets, images, params, previews, weights
 from genlab.limits import LOCAL, TrainLimits, check as check_limits
 from genlab.models import TrainConfig, get_family
 from genlab.params import RequestError
@@ -45,7 +45,7 @@ class TrainContext:
     def dataset(self, kind: str, split: str):
         key = f"{kind}/{split}"
         if key not in self._datasets:
-            self._datasets[key] = data.DATASETS[kind].load(split, download=False)
+            self._datasets[key] = datasets.DATASETS[kind].load(split, download=False)
         return self._datasets[key]
 
 
@@ -141,7 +141,8 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
     held_out_set = ctx.dataset(family.data, "test")
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(ctx.store.device)
-    held_out = next(data.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device))
+    held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device,
+                                                           model=model))
     judge = _judge(ctx)
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)

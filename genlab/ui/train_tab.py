@@ -56,8 +56,8 @@ class FormLayout:
         recipe = values[start:start + n_recipe]
         config = values[start + n_recipe:start + n_recipe + n_config]
         family = FAMILIES[family_name]
-        return (dict(zip([f.name for f in dataclasses.fields(TrainConfig)], recipe)),
-                dict(zip([f.name for f in dataclasses.fields(family.config_cls)], config)))
+        return (dict(zip([f.name for f in params.tunable(TrainConfig)], recipe)),
+                dict(zip([f.name for f in params.tunable(family.config_cls)], config)))
 
 
 def frame_outputs(frame: Frame) -> tuple:

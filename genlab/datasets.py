@@ -1,0 +1,22 @@
+"""The kinds of training data, by the key a family names in `Family.data`."""
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterator
+
+from genlab import corpus, data
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """How one kind of data is loaded, batched and turned into config values for a new model."""
+
+    load: Callable[..., object]  # (split, *, download) -> a dataset with `.source` and `len()`
+    batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device, skip, model) -> endless batches
+    derive: Callable[[object], Dict[str, object]] = lambda dataset: {}  # config values a new model takes from it
+
+
+DATASETS = {
+    "mnist": Dataset(load=data.load_digits, batches=data.image_batches),
+    "text": Dataset(load=corpus.load_corpus, batches=corpus.text_batches,
+                    derive=lambda text: {"vocab": text.vocab.chars}),
+}

@@ -1,0 +1,153 @@
+"""A character-level decoder-only transformer (GPT, Radford et al. 2018; layout after nanoGPT).
+
+Pre-LayerNorm blocks of causal self-attention and a GELU MLP. Positions enter through rotary
+embeddings (RoPE, Su et al. 2021) instead of a learned table: attention then depends only on
+how far apart two characters are, so generation can keep a rolling key/value cache of the
+last `context` characters and still give exactly the logits of a fresh forward pass over them.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from genlab.corpus import CharVocab
+from genlab.models.base import Family, TrainConfig
+from genlab.models.text import SHAKESPEARE_CHARS, TEXT_TINY, text_loss
+from genlab.params import param
+
+Cache = List[Tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values, each (B, H, L, D), L <= context
+
+
+@dataclass
+class GPTConfig:
+    vocab: str = param(SHAKESPEARE_CHARS, "the characters the model knows (set from the training text)",
+                       derived=True)
+    context: int = param(128, "characters the model attends to (block size)", 8, 1024)
+    n_layer: int = param(4, "transformer blocks", 1, 24)
+    n_head: int = param(4, "attention heads per block (must divide n_embd into even head sizes)", 1, 32)
+    n_embd: int = param(256, "width of the residual stream", 16, 1024)
+    dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
+
+
+def rotate(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """RoPE: rotate channel pairs (i, i + D/2) of x (B, H, T, D) by angle position * 10000^(-2i/D)."""
+    half = x.shape[-1] // 2
+    inv_freq = 10000.0 ** (-torch.arange(half, device=x.device, dtype=torch.float32) / half)
+    angles = positions.to(torch.float32)[:, None] * inv_freq[None]  # (T, D/2)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.n_head, self.dropout, self.context = config.n_head, config.dropout, config.context
+        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
+        self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor,
+                cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None):
+        b, t, c = x.shape  # (B, T, C)
+        q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)  # (B, H, T, D)
+        q, k = rotate(q, positions), rotate(k, positions)
+        if cache is not None:  # decoding: attend to the cached keys too, keep the last `context` of them
+            k = torch.cat([cache[0], k], dim=2)[:, :, -self.context:]
+            v = torch.cat([cache[1], v], dim=2)[:, :, -self.context:]
+        # the cached keys all precede the new queries, so only a prefill (t > 1, no cache) needs the causal mask
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and t > 1,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        return self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c))), (k, v)
+
+
+class Block(nn.Module):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(config.n_embd), nn.LayerNorm(config.n_embd)
+        self.attn = SelfAttention(config)
+        self.mlp = nn.Sequential(nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(),
+                                 nn.Linear(4 * config.n_embd, config.n_embd), nn.Dropout(config.dropout))
+
+    def forward(self, x, positions, cache=None):
+        attended, kv = self.attn(self.ln1(x), positions, cache)
+        x = x + attended
+        return x + self.mlp(self.ln2(x)), kv
+
+
+class GPT(nn.Module, PyTorchModelHubMixin):
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        if config.n_embd % config.n_head or (config.n_embd // config.n_head) % 2:
+            raise ValueError(f"n_embd {config.n_embd} must split into {config.n_head} heads of even size")
+        self.config = config
+        self.vocab = CharVocab(config.vocab)
+        self.context = config.context
+        self.embed = nn.Embedding(len(self.vocab), config.n_embd)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.head = nn.Linear(config.n_embd, len(self.vocab))
+        self.apply(self._init)
+        for name, p in self.named_parameters():  # GPT-2: scale residual projections by 1/sqrt(2 * layers)
+            if name.endswith(("proj.weight", "mlp.2.weight")):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, 0.0, 0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, ids: torch.Tensor, cache: Optional[Cache] = None, start: int = 0):
+        """ids (B, T) -> logits (B, T, V) and the new cache; `start` is the position of ids[:, 0]."""
+        positions = torch.arange(start, start + ids.shape[1], device=ids.device)
+        x = self.drop(self.embed(ids))  # (B, T, C)
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, positions, None if cache is None else cache[i])
+            new_cache.append(kv)
+        return self.head(self.ln_f(x)), new_cache
+
+    def loss(self, batch: torch.Tensor):
+        return text_loss(self(batch[:, :-1])[0], batch[:, 1:])
+
+    # generation: genlab.generation drives begin/advance; the state is (cache, next position)
+    def begin(self, ids: torch.Tensor, use_cache: bool = True):
+        """ids (1, T) prompt -> logits (V,) for the next character, and the decoding state."""
+        ids = ids[:, -self.context:]
+        logits, cache = self(ids)
+        return logits[0, -1], (cache if use_cache else ids, ids.shape[1])
+
+    def advance(self, state, token: int):
+        """Feed one character; logits (V,) for the next one. Without a cache, re-run the whole window."""
+        memory, position = state
+        token_ids = torch.tensor([[token]], device=self.head.weight.device)
+        if isinstance(memory, torch.Tensor):  # no cache: the last `context` characters, from scratch
+            window = torch.cat([memory, token_ids], dim=1)[:, -self.context:]
+            logits, _ = self(window)
+            return logits[0, -1], (window, position + 1)
+        logits, cache = self(token_ids, memory, start=position)
+        return logits[0, -1], (cache, position + 1)
+
+
+FAMILY = Family(
+    name="gpt",
+    title="GPT (char-level transformer)",
+    output="text",
+    model_cls=GPT,
+    config_cls=GPTConfig,
+    data="text",
+    recipe=TrainConfig(steps=2600, batch_size=32, lr=1.5e-3, weight_decay=0.1, warmup_steps=100, schedule="cosine",
+                       beta2=0.99),
+    quick_recipe=TrainConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=20, schedule="cosine", beta2=0.99),
+    quick_config={"context": 64, "n_layer": 2, "n_head": 4, "n_embd": 64, "dropout": 0.0},
+    tiny={**TEXT_TINY, "n_layer": 1, "n_head": 2, "n_embd": 16},
+    storage_dtype="float16",
+)

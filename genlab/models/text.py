@@ -1,0 +1,18 @@
+"""What the character-level text families share: the default vocabulary, the loss, tiny test sizes."""
+
+import math
+from typing import Dict, Tuple
+
+import torch
+import torch.nn.functional as F
+
+# the 65 characters of tiny-shakespeare, sorted: the vocabulary a model gets when none is derived from data
+SHAKESPEARE_CHARS = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+TEXT_TINY = {"context": 16}  # config overrides every text family uses in fast tests
+
+
+def text_loss(logits: torch.Tensor, targets: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, float]]:
+    """Mean next-character cross-entropy in nats; logits (B, T, V), targets (B, T). Logs bits per character."""
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+    return loss, {"bits/char": loss.item() / math.log(2)}
