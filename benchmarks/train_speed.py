@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from gradio_client import Client  # noqa: E402
 
 from genlab import data, datasets  # noqa: E402
+from genlab.params import tunable as params_of  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from timing import served  # noqa: E402
 
@@ -35,7 +36,8 @@ def bare_loop(family, steps: int, batch_size: int) -> float:
     torch.manual_seed(0)
     model = family.model_cls(family.config_cls()).train()
     optimizers = family.make_optimizers(model, recipe)
-    batches = datasets.DATASETS[family.data].batches(data.load_digits("train"), batch_size, seed=0)
+    dataset = datasets.DATASETS[family.data]
+    batches = dataset.batches(dataset.load("train", download=False), batch_size, seed=0, model=model)
     family.step(model, next(batches), optimizers)  # warm-up, as our loop's first step is counted
     began = time.perf_counter()
     for _ in range(steps):
@@ -54,18 +56,18 @@ def cli_loop(family, steps: int, batch_size: int) -> float:
 
 def ui_loop(client: Client, family, steps: int, batch_size: int) -> float:
     """Steps/s reported by the Train tab at the end of a run streamed to a gradio_client."""
-    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/train_start"]["parameters"]
-    values = [p["parameter_default"] for p in params]
-    offset = 1
+    fields = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/train_start"]["parameters"]
+    values = [p["parameter_default"] for p in fields]
+    offset = 4  # family, then the text-data inputs (source, pasted, uploaded): defaults, tiny-shakespeare
     for name, other in FAMILIES.items():  # the flat form: every family's recipe then config fields
-        n_recipe = len(dataclasses.fields(other.recipe))
-        n_config = len(dataclasses.fields(other.config_cls))
+        n_recipe = len(params_of(other.recipe))
+        n_config = len(params_of(other.config_cls))
         if name == family.name:
             recipe = dataclasses.replace(family.recipe, steps=steps, batch_size=batch_size)
-            values[offset:offset + n_recipe] = [getattr(recipe, f.name) for f in dataclasses.fields(recipe)]
+            values[offset:offset + n_recipe] = [getattr(recipe, f.name) for f in params_of(recipe)]
             default = family.config_cls()
-            values[offset + n_recipe:offset + n_recipe + n_config] = [
-                getattr(default, f.name) for f in dataclasses.fields(default)]
+            values[offset + n_recipe:offset + n_recipe + n_config] = [getattr(default, f.name)
+                                                                       for f in params_of(default)]
         offset += n_recipe + n_config
     values[0] = family.name
     status = client.predict(*values, api_name="/train_start")[0]
@@ -75,7 +77,7 @@ def ui_loop(client: Client, family, steps: int, batch_size: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--families", nargs="+", default=["gan", "judge"])
+    parser.add_argument("--families", nargs="+", default=["gan", "gpt"])
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
     with served([sys.executable, "app.py"], ROOT) as (url, _):

@@ -16,10 +16,10 @@ import torch
 from tqdm import tqdm
 
 from genlab import cards, checkpoints, data, datasets, devices, images, latents, metrics, params, preprocess, sampling, weights
+from genlab.cli_sample import add_sample_parser
 from genlab.models import FAMILIES, get_family
 from genlab.training import NonFiniteLoss, train
 
-GENERATIVE = [name for name, f in FAMILIES.items() if f.output == "image"]
 AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "encode")]  # optional verb
 
 
@@ -56,6 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         base = type(base)(**json.loads((checkpoint / checkpoints.STATE).read_text())["recipe"])
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
+    params.build(family.config_cls, _overrides(args, family.config_cls))  # bad flags: refused before any data
     device = devices.resolve(args.device)
     dataset = datasets.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
@@ -97,22 +98,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     cards.write(family, out)
     print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
     return 0 if last.step == last.total else 130
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    family = get_family(args.family)
-    request = sampling.digit_request(args.digit, args.n, args.seed, args.truncation)
-    out = Path(args.out)
-    if out.suffix.lower() not in (".npy", ".png"):
-        raise ValueError(f"--out must end in .png (a grid) or .npy (raw samples), got {out.name!r}")
-    model = weights.load(family, device=devices.resolve(args.device))
-    samples = sampling.sample_digits(model, request)
-    if out.suffix.lower() == ".npy":
-        np.save(out, images.to_unit(samples), allow_pickle=False)
-    else:
-        images.grid_image(samples, scale=args.scale, columns=sampling.columns_for(request)).save(out)
-    print(f"wrote {out} ({request.n} samples)", file=sys.stderr)
-    return 0
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -183,16 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_dataclass_flags(p, family.config_cls())
         p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("sample", help="sample digits from shipped weights")
-    p.add_argument("family", choices=GENERATIVE)
-    p.add_argument("--digit", default="mix", help="0-9, or 'mix' for all ten (default)")
-    p.add_argument("--n", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--truncation", type=float, default=None)
-    p.add_argument("--scale", type=int, default=4, choices=range(1, 17), metavar="1..16",
-                   help="pixel upscaling of the PNG grid")
-    p.add_argument("--out", required=True, help="grid image (.png) or raw samples (.npy, (N, 28, 28) in [0, 1])")
-    p.set_defaults(func=cmd_sample)
+    add_sample_parser(sub)
 
     p = sub.add_parser("reconstruct", help="encode and decode digits (test digits or your own image)")
     p.add_argument("family", choices=AUTOENCODERS)

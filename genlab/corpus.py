@@ -65,8 +65,10 @@ class Corpus:
         return len(self.text)
 
 
-def decode_upload(raw: bytes, name: str = "text") -> str:
-    """UTF-8 text from bytes, with clear errors for binary, empty, tiny or oversized input."""
+def decode_upload(raw, name: str = "text") -> str:
+    """UTF-8 text from bytes (or a str), with clear errors for binary, empty, tiny or oversized input."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="surrogatepass")
     if len(raw) > MAX_TEXT_BYTES:
         raise DataError(f"{name} is {len(raw):,} bytes; at most {MAX_TEXT_BYTES:,} are accepted")
     if b"\x00" in raw:

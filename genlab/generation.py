@@ -47,13 +47,15 @@ def text_request(prompt, n_chars, temperature=1.0, top_k=0, top_p=1.0, seed=0) -
 
 
 def check_prompt(vocab, prompt: str) -> torch.Tensor:
-    """The prompt's ids ((T,), a newline when empty); RequestError listing characters the model does not know."""
+    """The prompt's ids (T,); RequestError listing characters the model does not know."""
     missing = vocab.unknown(prompt)
     if missing:
         shown = " ".join(repr(c) for c in missing[:20]) + (" ..." if len(missing) > 20 else "")
         raise RequestError(f"the prompt has {len(missing)} character(s) this model does not know: {shown}. "
                            f"It knows {len(vocab)} characters: {vocab.chars!r}")
-    return vocab.encode(prompt or "\n")
+    if not prompt:  # a newline, as at the start of a speech; a model whose text had none starts from its first character
+        prompt = "\n" if "\n" in vocab.chars else vocab.chars[0]
+    return vocab.encode(prompt)
 
 
 def shape_distribution(logits: torch.Tensor, temperature: float, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:

@@ -1,5 +1,6 @@
-"""What a run in progress shows: fixed-noise samples (image families) or verdicts on held-out
-digits (classifiers), with the judge's view, so learning and mode collapse are visible live."""
+"""What a run in progress shows: fixed-noise samples (image families), verdicts on held-out
+digits (classifiers) with the judge's view, so learning and mode collapse are visible live, or
+a fixed-seed text sample (text families)."""
 
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -7,22 +8,24 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from genlab import sampling
+from genlab import generation, sampling
 from genlab.metrics import judge_outputs
-from genlab.models.base import Family
+from genlab.models.base import Family, evaluating
 
 PREVIEW_SEED = 1234  # the same noise at every preview, so frames differ only by training
 PREVIEW_COUNT = 40
+PREVIEW_CHARS = 240
 
 
 @dataclass
 class Preview:
-    images: torch.Tensor  # (N, 1, 28, 28) in [-1, 1]
-    columns: int
+    images: Optional[torch.Tensor] = None  # (N, 1, 28, 28) in [-1, 1]
+    columns: int = 0
     captions: List[str] = field(default_factory=list)  # one per image (empty: none)
     correct: List[bool] = field(default_factory=list)
     histogram: Optional[List[int]] = None  # the judge's predicted class counts (image families)
     scores: Dict[str, float] = field(default_factory=dict)  # one-number summaries for the status line
+    text: str = ""  # text families: a sample instead of images
 
 
 def image_preview(family: Family, model, judge, held_out) -> Preview:
@@ -54,8 +57,16 @@ def label_preview(family: Family, model, judge, held_out) -> Preview:
                    {"held-out accuracy": float((predicted == truth).mean())})
 
 
+def text_preview(family: Family, model, judge, held_out) -> Preview:
+    """The same seed every time, from a newline, at temperature 0.8: frames differ only by training."""
+    request = generation.text_request("", PREVIEW_CHARS, 0.8, 0, 1.0, PREVIEW_SEED)
+    with evaluating(model):
+        text = generation.generate_text(model, request)
+    return Preview(text=text)
+
+
 # what a run shows, by the kind of thing the family outputs
-PREVIEWS = {"image": image_preview, "label": label_preview}
+PREVIEWS = {"image": image_preview, "label": label_preview, "text": text_preview}
 
 
 def preview(family: Family, model, judge, held_out) -> Preview:

@@ -12,16 +12,15 @@ import torch
 from genlab import checkpoints, data, weights
 from genlab.training import NonFiniteLoss, train
 
-from conftest import poison_step, tiny
+from conftest import poison_step, tiny, training_data
 
-SAMPLE = data.load_sample("train")
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(family, recipe, folder, *, stop_after=None, resume=False, seed=0):
     model = tiny(family, seed=seed)
     events = []
-    loop = train(family, model, SAMPLE, recipe, checkpoint=folder, resume=resume)
+    loop = train(family, model, training_data(family), recipe, checkpoint=folder, resume=resume)
     for event in loop:
         events.append(event)
         if stop_after is not None and event.step == stop_after:
@@ -53,7 +52,7 @@ def test_a_non_finite_loss_keeps_the_last_good_checkpoint(family, tmp_path, monk
     recipe = dataclasses.replace(family.recipe, steps=10, batch_size=8)
     poison_step(monkeypatch, family, at_call=5, value=float("inf"))
     model = tiny(family)
-    loop = train(family, model, SAMPLE, recipe, checkpoint=tmp_path / "n", save_every=2)
+    loop = train(family, model, training_data(family), recipe, checkpoint=tmp_path / "n", save_every=2)
     with pytest.raises(NonFiniteLoss, match="step 5: .* last checkpoint, step 4"):
         list(loop)
     assert checkpoints.read_step(tmp_path / "n") == 4

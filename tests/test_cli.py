@@ -12,6 +12,8 @@ from PIL import Image
 from genlab import cli, data, weights
 from genlab.models import FAMILIES
 
+from conftest import tiny
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +63,11 @@ def test_sample_writes_a_crisp_grid_png(tmp_path):
     (["eval", "gan", "--n", "105"], "multiple of 10"),
     (["train", "gan", "--steps", "0", "--out", "g"], "steps must be from 1"),
     (["train", "gan", "--g-width", "100000", "--out", "g"], "g_width must be from 2 to 256"),
+    (["sample", "gan", "--n", "4"], "gan makes images: give --out"),
+    (["sample", "gpt", "--n-chars", "10000"], "number of characters must be from 1 to 2000, got 10000"),
+    (["sample", "lstm", "--top-p", "0"], "top-p must be from 0.01 to 1"),
+    (["sample", "gpt", "--n", "5"], "--n is for image families (gan, vae); gpt makes text"),
+    (["sample", "vae", "--prompt", "hi", "--out", "x.png"], "--prompt is for text families"),
 ])
 def test_bad_arguments_give_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -101,3 +108,56 @@ def test_vae_samples_and_reconstructs_like_the_tab(tmp_path):
     image.save(picture)
     assert cli.main(["reconstruct", "vae", "--image", str(picture), "--out", str(tmp_path / "r.png")]) == 0
     assert Image.open(tmp_path / "r.png").size == ((30 + 2) * 4, (2 * 30 + 2) * 4)
+
+
+@pytest.fixture
+def text_weights(tmp_path, monkeypatch):
+    """Tiny untrained GPT and LSTM as the "shipped" weights (the real ones may still be training)."""
+    monkeypatch.setattr(weights, "ROOT", tmp_path / "weights")
+    for name in ("gpt", "lstm"):
+        weights.save(tiny(FAMILIES[name]), weights.shipped(FAMILIES[name]))
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["gpt", "lstm"])
+def test_sample_streams_the_prompt_then_exactly_n_seeded_characters(name, text_weights, capsys):
+    argv = ["sample", name, "--prompt", "ROMEO:", "--n-chars", "40", "--temperature", "1.0", "--top-k", "0",
+            "--top-p", "1.0"]
+    assert cli.main(argv + ["--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("ROMEO:") and len(first) == len("ROMEO:") + 40
+    assert not weights.load(FAMILIES[name]).vocab.unknown(first)  # the tiny model the command used
+    out = text_weights / "romeo.txt"
+    assert cli.main(argv + ["--seed", "3", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == first and out.read_text(encoding="utf-8") == first  # same seed, same text
+    assert f"wrote {out}" in captured.err
+    assert cli.main(argv + ["--seed", "4"]) == 0
+    assert capsys.readouterr().out != first
+
+
+def test_sample_flushes_every_character_as_it_is_generated(text_weights, monkeypatch):
+    class Recorder:
+        def __init__(self):
+            self.text, self.flushed = "", []
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            self.flushed.append(self.text)
+
+        def isatty(self):
+            return False
+
+    stream = Recorder()
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert cli.main(["sample", "gpt", "--prompt", "KEEPER:", "--n-chars", "12"]) == 0
+    assert [len(s) for s in stream.flushed] == list(range(len("KEEPER:"), len("KEEPER:") + 13))
+
+
+def test_sample_refuses_unknown_prompt_characters_before_printing(text_weights, capsys):
+    assert cli.main(["sample", "gpt", "--prompt", "ROMEO: {hi}~", "--n-chars", "5"]) == 2
+    captured = capsys.readouterr()
+    assert "error: the prompt has 3 character(s) this model does not know: '{' '}' '~'" in captured.err
+    assert captured.out == "" and "Traceback" not in captured.err

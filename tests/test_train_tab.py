@@ -14,7 +14,7 @@ from genlab.training import NonFiniteLoss
 from genlab.ui import gan_tab, train_run, train_tab
 from genlab.ui.store import ModelStore, model_choices
 
-from conftest import poison_step
+from conftest import TEXT, poison_step
 
 
 @pytest.fixture(autouse=True)
@@ -38,13 +38,21 @@ def tiny_run(name, steps=6):
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_a_quick_run_streams_progress_previews_and_a_usable_model(ctx, name):
     recipe, config = tiny_run(name)
-    frames = list(train_run.stream_run(ctx, name, recipe, config, train_run.new_session(), preview_every=2))
+    text = TEXT if FAMILIES[name].data == "text" else None
+    frames = list(train_run.stream_run(ctx, name, recipe, config, train_run.new_session(), preview_every=2,
+                                       text=text))
     last = frames[-1]
-    assert last.done and last.step == 6 and "step 6/6" in last.status and "bundled MNIST sample" in last.status
-    assert last.previews == 3 and last.preview.dtype == np.uint8 and last.preview.ndim == 3
-    assert np.array_equal(train_run.preview_at(ctx, last.session, 99), last.preview)  # the timeline's end
-    assert train_run.preview_at(ctx, last.session, 0).shape == last.preview.shape
-    assert last.histogram["count"].sum() > 0
+    data = "your text" if text else "bundled MNIST sample"
+    assert last.done and last.step == 6 and "step 6/6" in last.status and data in last.status
+    assert last.previews == 3
+    if text:  # a text sample in the model's vocabulary
+        assert isinstance(last.preview, str) and len(last.preview) == 240 and last.histogram is None
+        assert train_run.preview_at(ctx, last.session, 99) == last.preview
+    else:
+        assert last.preview.dtype == np.uint8 and last.preview.ndim == 3
+        assert np.array_equal(train_run.preview_at(ctx, last.session, 99), last.preview)  # the timeline's end
+        assert train_run.preview_at(ctx, last.session, 0).shape == last.preview.shape
+        assert last.histogram["count"].sum() > 0
     series = set(last.history["series"])
     assert any(s.startswith("held-out") for s in series) and any(not s.startswith("held-out") for s in series)
     label = last.session["current"]
@@ -168,3 +176,38 @@ def test_the_app_throttles_previews_and_frames_by_time(ctx, monkeypatch):
     frames = list(train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1))
     assert [f.step for f in frames] == [1, 6]  # the first preview, then the last step
     assert all(f.preview is not None for f in frames)
+
+
+def test_a_text_run_on_the_users_text_takes_its_vocabulary_and_resumes_on_it(ctx):
+    own = "zebra quartz! " * 40  # a vocabulary unlike tiny-shakespeare's
+    recipe, config = tiny_run("lstm", steps=3)
+    first = list(train_run.stream_run(ctx, "lstm", recipe, config, None, preview_every=1, text=own))[-1]
+    model = ctx.store.choose("lstm", first.session["current"], first.session)
+    assert model.vocab.chars == "".join(sorted(set(own)))
+    assert set(first.preview) <= set(own)
+    resumed = list(train_run.stream_run(ctx, "lstm", {"steps": 5}, {}, first.session, resume=True))
+    assert resumed[0].step == 4 and resumed[-1].step == 5 and "your text" in resumed[-1].status
+
+
+@pytest.mark.parametrize("source, pasted, message", [
+    (train_tab.OWN_TEXT, "", "has 0 characters; at least 200"),
+    (train_tab.OWN_TEXT, "short", "has 5 characters"),
+])
+def test_unusable_own_text_is_refused_with_a_clear_message(source, pasted, message):
+    with pytest.raises(RequestError, match=message):
+        train_tab.chosen_text("gpt", source, pasted, None)
+
+
+def test_an_uploaded_binary_file_is_refused_and_image_families_ignore_text(tmp_path):
+    blob = tmp_path / "x.txt"
+    blob.write_bytes(b"\x89PNG\x00\x00" * 100)
+    with pytest.raises(RequestError, match="binary"):
+        train_tab.chosen_text("gpt", train_tab.OWN_TEXT, "", str(blob))
+    assert train_tab.chosen_text("gan", train_tab.OWN_TEXT, "anything", None) is None
+    assert train_tab.chosen_text("gpt", train_tab.SHAKESPEARE, "ignored", None) is None
+
+
+def test_without_tiny_shakespeare_a_text_run_asks_for_the_users_text(ctx):
+    recipe, config = tiny_run("gpt", steps=2)
+    with pytest.raises(RequestError, match="tiny-shakespeare not found.*paste or upload your own text"):
+        list(train_run.stream_run(ctx, "gpt", recipe, config, None))

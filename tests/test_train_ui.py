@@ -24,7 +24,7 @@ def test_the_queue_never_runs_two_trainings_at_once(server, monkeypatch):
 
     monkeypatch.setattr(train_tab, "stream_run", fake_run)
     clients = [Client(server, analytics_enabled=False, verbose=False) for _ in range(2)]
-    jobs = [c.submit("gan", api_name="/train_start") for c in clients]
+    jobs = [c.submit("gan", uploaded=None, api_name="/train_start") for c in clients]
     outputs = [job.result(timeout=60) for job in jobs]
     assert all(out[0] == "step 5" for out in outputs)
     (a_start, a_end), (b_start, b_end) = sorted(intervals)

@@ -10,17 +10,18 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from genlab import limits  # noqa: E402
-from genlab.ui import gan_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui import gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
-Play with small generative models trained on MNIST digits, see how they work and how good they are.
+Play with small generative models trained on MNIST digits and on Shakespeare, see how they work
+and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
-TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Train", train_tab.build)]
+TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
 
 
 @dataclass

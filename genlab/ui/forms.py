@@ -42,10 +42,22 @@ def form_values(instance) -> List[object]:
     return [getattr(instance, f.name) for f in params.tunable(instance)]
 
 
-def model_picker(family_name: str, session: gr.State) -> gr.Dropdown:
-    """'pretrained' or one of this session's runs of the family; the choices refresh on focus."""
-    picker = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model", elem_id=f"{family_name}-model",
+def model_picker(family, session: gr.State, elem_id: str = "") -> gr.Dropdown:
+    """'pretrained' or one of this session's runs of the family; the choices refresh on focus.
+
+    `family` is a family name, or a component holding one (a tab that offers several families):
+    then changing it resets the picker to that family's models.
+    """
+    fixed = isinstance(family, str)
+    picker = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model",
+                         elem_id=elem_id or (f"{family}-model" if fixed else None),
                          info="the shipped weights, or a run you trained in the Train tab")
-    picker.focus(lambda s: gr.Dropdown(choices=model_choices(s, family_name)), session, picker,
+    if fixed:
+        picker.focus(lambda s: gr.Dropdown(choices=model_choices(s, family)), session, picker,
+                     api_visibility="private", queue=False)
+        return picker
+    picker.focus(lambda s, f: gr.Dropdown(choices=model_choices(s, f)), [session, family], picker,
                  api_visibility="private", queue=False)
+    family.change(lambda s, f: gr.Dropdown(choices=model_choices(s, f), value=PRETRAINED), [session, family],
+                  picker, api_visibility="private", queue=False)
     return picker

@@ -11,13 +11,13 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Union
 
 import numpy as np
 import pandas as pd
 import torch
 
-from genlab import checkpoints, datasets, images, params, previews, weights
+from genlab import checkpoints, corpus, datasets, images, params, previews, weights
 from genlab.limits import LOCAL, TrainLimits, check as check_limits
 from genlab.models import TrainConfig, get_family
 from genlab.params import RequestError
@@ -55,7 +55,7 @@ class Frame:
 
     status: str  # markdown: progress, speed, ETA, data source, notes
     history: pd.DataFrame  # columns step, value, series
-    preview: Optional[np.ndarray]  # a new annotated preview grid (H, W, 3) uint8, None: unchanged
+    preview: Union[np.ndarray, str, None]  # a new preview: grid (H, W, 3) uint8 or text sample; None: unchanged
     histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of it, None: unchanged
     previews: int  # previews so far (kept on the server for the timeline: TrainContext.preview)
     session: dict  # {"runs": {label: {"family", "folder"}}, "current": label}
@@ -67,13 +67,42 @@ def new_session() -> dict:
     return {"runs": {}, "current": None}
 
 
-def checked_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict):
-    """Family, recipe and config from form values, within field bounds and server limits."""
+def checked_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
+                text: Optional[str] = None):
+    """Family, recipe, config and (train, held-out) data from form values, within bounds and server limits.
+
+    `text` is the user's own training text for a text family (None: the family's default corpus);
+    the config takes what the data decides (a text model's vocabulary) from the training split.
+    """
     family = get_family(family_name)
     recipe = params.build(TrainConfig, recipe_values)
-    config = params.build(family.config_cls, config_values)
+    data = _data(ctx, family, text)
+    derived = datasets.DATASETS[family.data].derive(data.train)
+    config = params.build(family.config_cls, {**config_values, **derived})
     _check_limits(ctx, family, recipe, config)
-    return family, recipe, config
+    return family, recipe, config, data
+
+
+@dataclass(frozen=True)
+class RunData:
+    train: object
+    held_out: object
+    own_text: Optional[str] = None  # the user's text, when a text family trains on it
+
+
+def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
+    """The user's text split 90/10, or the family's default data."""
+    if text is not None and family.data == "text":
+        try:
+            text = corpus.decode_upload(text, "your text")
+        except corpus.DataError as err:
+            raise RequestError(str(err)) from None
+        return RunData(corpus.split(text, "train", "your text"), corpus.split(text, "test", "your text"), text)
+    try:
+        return RunData(ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test"))
+    except corpus.DataError as err:
+        hint = " Or paste or upload your own text." if family.data == "text" else ""
+        raise RequestError(f"{err}{hint}") from None
 
 
 def _check_limits(ctx: TrainContext, family, recipe: TrainConfig, config) -> None:
@@ -104,12 +133,18 @@ def _status(family, progress, source: str, scores: Dict[str, float], note: str =
 
 
 def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
-               session: Optional[dict], *, resume: bool = False, preview_every: int = 0) -> Iterator[Frame]:
-    """Train a new run (or resume this session's current one) and yield frames while it trains."""
+               session: Optional[dict], *, resume: bool = False, preview_every: int = 0,
+               text: Optional[str] = None) -> Iterator[Frame]:
+    """Train a new run (or resume this session's current one) and yield frames while it trains.
+
+    A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
     session = {"runs": dict((session or {}).get("runs", {})), "current": (session or {}).get("current")}
     if resume:
         folder = ctx.store.run_folder(session, session["current"])
-        family = get_family(session["runs"][session["current"]]["family"])
+        record = session["runs"][session["current"]]
+        family = get_family(record["family"])
+        kept = folder.with_name(folder.name + ".txt")
+        data = _data(ctx, family, kept.read_text(encoding="utf-8") if record.get("text") else None)
         saved_recipe = checkpoints.read_recipe(folder)
         # a resume continues the saved recipe; only `steps` may grow, to train a finished run longer
         recipe = params.build(TrainConfig, {**saved_recipe, "steps": recipe_values.get("steps", saved_recipe["steps"])})
@@ -118,16 +153,16 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
         if checkpoints.read_step(folder) >= recipe.steps:
             raise RequestError(f"this run already finished its {recipe.steps} steps; raise steps to continue it")
     else:
-        family, recipe, config = checked_run(ctx, family_name, recipe_values, config_values)
+        family, recipe, config, data = checked_run(ctx, family_name, recipe_values, config_values, text)
     if not ctx.busy.acquire(blocking=False):
         raise RequestError("another training run is in progress on this server; it will be free when it ends")
     try:
-        yield from _train(ctx, family, recipe, config, session, resume, preview_every)
+        yield from _train(ctx, family, recipe, config, data, session, resume, preview_every)
     finally:
         ctx.busy.release()
 
 
-def _train(ctx, family, recipe, config, session, resume, preview_every) -> Iterator[Frame]:
+def _train(ctx, family, recipe, config, data, session, resume, preview_every) -> Iterator[Frame]:
     if resume:
         label = session["current"]
         folder = ctx.store.run_folder(session, label)
@@ -135,10 +170,12 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
         label = f"{family.name} run {sum(r['family'] == family.name for r in session['runs'].values()) + 1}"
         name = f"{family.name}-{uuid.uuid4().hex[:12]}"  # our name, never the user's
         folder = ctx.store.runs_root / name
-        session["runs"][label] = {"family": family.name, "folder": name}
+        session["runs"][label] = {"family": family.name, "folder": name, "text": data.own_text is not None}
         session["current"] = label
-    train_set = ctx.dataset(family.data, "train")
-    held_out_set = ctx.dataset(family.data, "test")
+        if data.own_text is not None:  # beside the checkpoint folder, which every save replaces whole
+            ctx.store.runs_root.mkdir(parents=True, exist_ok=True)
+            (ctx.store.runs_root / f"{name}.txt").write_text(data.own_text, encoding="utf-8")
+    train_set, held_out_set = data.train, data.held_out
     torch.manual_seed(recipe.seed)
     model = family.model_cls(config).to(ctx.store.device)
     held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device,
@@ -165,10 +202,9 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
                 history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
             shot = previews.preview(family, model, judge, held_out)
             scores = shot.scores
-            frame_preview = (images.annotated_grid(shot.images, shot.captions, shot.correct, columns=shot.columns,
-                                                   scale=2) if shot.captions else
-                             images.grid(shot.images, columns=shot.columns, scale=2))
-            frame_preview = np.asarray(frame_preview)
+            frame_preview = shot.text if shot.images is None else np.asarray(
+                images.annotated_grid(shot.images, shot.captions, shot.correct, columns=shot.columns, scale=2)
+                if shot.captions else images.grid(shot.images, columns=shot.columns, scale=2))
             shots.append(frame_preview)
             del shots[:-MAX_PREVIEWS]
             if shot.histogram is not None:
@@ -182,7 +218,7 @@ def _train(ctx, family, recipe, config, session, resume, preview_every) -> Itera
                         len(shots), session, progress.step, done)
 
 
-def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Optional[np.ndarray]:
+def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Union[np.ndarray, str, None]:
     """Frame `index` of the timeline of this session's current run (None before any preview)."""
     label = (session or {}).get("current")
     if label is None:

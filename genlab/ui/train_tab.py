@@ -5,11 +5,12 @@ Every family gets the same widgets from the registry; there is no per-family cod
 
 import dataclasses
 from functools import partial
-from typing import Dict, Tuple
+from pathlib import Path
+from typing import Dict, Optional, Tuple
 
 import gradio as gr
 
-from genlab import data
+from genlab import corpus, data, params
 from genlab.models import FAMILIES, TrainConfig
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
@@ -24,7 +25,8 @@ discriminator and one generator step), report the losses. The plot shows the tra
 at every preview, the same losses on **held-out** test digits the model never trains on: when the
 two drift apart, the model is memorising. For image models each preview samples the *same* noise,
 so frames differ only by what the model learned, and the judge's histogram shows which digits it
-sees: a spike means **mode collapse**. **Stop** ends the run within one step and keeps a
+sees: a spike means **mode collapse**. Text models show a sample from the same seed at every preview:
+watch it go from random letters to words, names and line breaks. **Stop** ends the run within one step and keeps a
 checkpoint; **Resume** continues from it, bit for bit where it left off. Finished or stopped runs
 appear as a model choice in their family's tab (for this browser session only).
 """
@@ -37,12 +39,39 @@ def preset(family, name: str) -> Tuple[TrainConfig, object]:
     return family.recipe, family.config_cls()
 
 
+SHAKESPEARE, OWN_TEXT = "tiny-shakespeare", "my own text"
+TEXT_FAMILIES = [n for n, f in FAMILIES.items() if f.data == "text"]
+
+
 def data_notice() -> str:
     folder = data.find_mnist()
     if folder is not None:
-        return f"Image families train on the full MNIST training set (found in `{folder.name}/`)."
-    return ("**Notice:** full MNIST was not found, so image families train on the bundled sample of 3,000 "
-            "real digits (set `GENLAB_DATA_DIR` to a folder with the four MNIST files for the full set).")
+        notice = f"Image families train on the full MNIST training set (found in `{folder.name}/`)."
+    else:
+        notice = ("**Notice:** full MNIST was not found, so image families train on the bundled sample of 3,000 "
+                  "real digits (set `GENLAB_DATA_DIR` to a folder with the four MNIST files for the full set).")
+    if corpus.find_shakespeare() is None:
+        notice += (" **Text families:** tiny-shakespeare was not found here (set `GENLAB_TEXT_PATH` to its "
+                   "`input.txt`); choose *my own text* and paste or upload UTF-8 text to train on.")
+    return notice
+
+
+def chosen_text(family_name: str, source, pasted, uploaded) -> Optional[str]:
+    """The user's own training text for a text family (None: the default corpus); bounded before reading."""
+    if family_name not in TEXT_FAMILIES or source != OWN_TEXT:
+        return None
+    if uploaded:
+        path = Path(uploaded)  # a file gradio received and named, never a path the user typed
+        if path.stat().st_size > corpus.MAX_TEXT_BYTES:
+            raise params.RequestError(f"the uploaded file is {path.stat().st_size:,} bytes; "
+                                      f"at most {corpus.MAX_TEXT_BYTES:,} are accepted")
+        raw = path.read_bytes()
+    else:
+        raw = (pasted or "").encode("utf-8", errors="surrogatepass")
+    try:
+        return corpus.decode_upload(raw, "the uploaded file" if uploaded else "the pasted text")
+    except corpus.DataError as err:
+        raise params.RequestError(str(err)) from None
 
 
 @dataclasses.dataclass
@@ -60,25 +89,32 @@ class FormLayout:
                 dict(zip([f.name for f in params.tunable(family.config_cls)], config)))
 
 
+def preview_outputs(preview) -> tuple:
+    """(image preview, text preview): the one that changed gets the value, the other is left alone."""
+    if preview is None:
+        return gr.skip(), gr.skip()
+    return (gr.skip(), preview) if isinstance(preview, str) else (preview, gr.skip())
+
+
 def frame_outputs(frame: Frame) -> tuple:
     """The tab's outputs for a frame; an unchanged preview is skipped, not re-sent."""
     last = max(0, frame.previews - 1)
-    unchanged = gr.skip()
-    return (frame.status, frame.history, unchanged if frame.preview is None else frame.preview,
-            unchanged if frame.histogram is None else frame.histogram,
+    return (frame.status, frame.history, *preview_outputs(frame.preview),
+            gr.skip() if frame.histogram is None else frame.histogram,
             gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=frame.previews > 1), frame.session)
 
 
-def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values):
+def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, source, pasted, uploaded, *values):
     """Start a new run from the form of `family_name`; streams the tab's outputs."""
     *form, session = values
     recipe, config = layout.split(family_name, form)
-    for frame in stream_run(ctx, family_name, recipe, config, session):
+    text = chosen_text(family_name, source, pasted, uploaded)
+    for frame in stream_run(ctx, family_name, recipe, config, session, text=text):
         yield frame_outputs(frame)
 
 
-def resume_run(ctx: TrainContext, layout: FormLayout, family_name: str, *values):
-    """Continue this session's latest run from its checkpoint (the form's steps may extend it)."""
+def resume_run(ctx: TrainContext, layout: FormLayout, family_name: str, source, pasted, uploaded, *values):
+    """Continue this session's latest run from its checkpoint on its own data (the form's steps may extend it)."""
     *form, session = values
     recipe, _ = layout.split(family_name, form)
     for frame in stream_run(ctx, family_name, recipe, {}, session, resume=True):
@@ -94,6 +130,15 @@ def build(demo: gr.Blocks, shared) -> None:
         chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
                           info="quick: about a minute on 2 CPU cores; shipped: the recipe of the shipped weights")
     gr.Markdown(data_notice(), elem_id="train-data-notice")
+    with gr.Group(visible=names[0] in TEXT_FAMILIES) as text_group:
+        source = gr.Radio([SHAKESPEARE, OWN_TEXT], value=SHAKESPEARE, label="Text to train on",
+                          elem_id="train-text-source",
+                          info=f"your own: plain UTF-8, at least {corpus.MIN_TEXT_CHARS} characters "
+                               f"(the last 10% is held out)")
+        with gr.Row():
+            pasted = gr.Textbox("", label="Paste text", lines=4, max_lines=8, elem_id="train-text-paste")
+            uploaded = gr.File(None, label="or upload a .txt file", file_types=[".txt"], type="filepath",
+                               elem_id="train-text-file")
     groups, widgets, spans = [], [], {}
     for name, fam in FAMILIES.items():
         recipe, config = preset(fam, "quick")
@@ -117,7 +162,10 @@ def build(demo: gr.Blocks, shared) -> None:
     plot = gr.LinePlot(x="step", y="value", color="series", label="Losses (train and held-out)",
                        elem_id="train-plot", height=300)
     with gr.Row():
-        shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview")
+        shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview",
+                         visible=names[0] not in TEXT_FAMILIES)
+        shown_text = gr.Textbox(label="Preview (the same seed each time)", lines=8, elem_id="train-preview-text",
+                                visible=names[0] in TEXT_FAMILIES)
         histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
                                elem_id="train-histogram", y_lim=[0, None], sort="x")
     timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
@@ -125,16 +173,20 @@ def build(demo: gr.Blocks, shared) -> None:
     zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
     gr.Markdown(HOW_IT_WORKS)
 
-    family.change(lambda n: [gr.Row(visible=n == k) for k in names], family, groups,
-                  api_visibility="private", queue=False)
+    family.change(lambda n: [gr.Row(visible=n == k) for k in names] +
+                  [gr.Group(visible=n in TEXT_FAMILIES), gr.Image(visible=n not in TEXT_FAMILIES),
+                   gr.Textbox(visible=n in TEXT_FAMILIES), gr.BarPlot(visible=n not in TEXT_FAMILIES)],
+                  family, [*groups, text_group, shown, shown_text, histogram], api_visibility="private", queue=False)
     chosen.change(lambda p: [v for fam in FAMILIES.values() for part in preset(fam, p)
                              for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)
-    outputs = [status, plot, shown, histogram, timeline, session]
+    outputs = [status, plot, shown, shown_text, histogram, timeline, session]
+    inputs = [family, source, pasted, uploaded, *widgets, session]
     limits = {"concurrency_id": "train", "concurrency_limit": 1, "show_progress": "hidden"}
-    started = start.click(user_errors(partial(start_run, ctx, layout)), [family, *widgets, session], outputs,
+    started = start.click(user_errors(partial(start_run, ctx, layout)), inputs, outputs,
                           api_name="train_start", **limits)
-    resumed = resume.click(user_errors(partial(resume_run, ctx, layout)), [family, *widgets, session], outputs,
+    resumed = resume.click(user_errors(partial(resume_run, ctx, layout)), inputs, outputs,
                            api_name="train_resume", **limits)
     stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
-    timeline.input(partial(preview_at, ctx), [session, timeline], shown, api_visibility="private", queue=False)
+    timeline.input(lambda s, i: preview_outputs(preview_at(ctx, s, i)), [session, timeline], [shown, shown_text],
+                   api_visibility="private", queue=False)
     get_zip.click(user_errors(partial(download, ctx)), session, zipped, api_name="train_download")
