@@ -4,13 +4,13 @@ import json
 import sys
 from pathlib import Path
 
-from genlab import weights
+from genlab import datasets, weights
 from genlab.models import FAMILIES
 from genlab.models.base import Family
 
 _TEMPLATE = """---
 library_name: genlab
-tags: [genlab, mnist, {name}]
+tags: [genlab, {tag}, {name}]
 ---
 # genlab {name}: {title}
 
@@ -44,7 +44,7 @@ def render(family: Family, folder: Path) -> str:
     lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
     measured = f"| metric | value |\n|---|---|\n{lines}" if summary else "not measured yet"
     doc = (sys.modules[family.model_cls.__module__].__doc__ or "").strip()
-    return _TEMPLATE.format(name=family.name, title=family.title, doc=doc, training=training, metrics=measured)
+    return _TEMPLATE.format(tag=datasets.DATASETS[family.data].tag, name=family.name, title=family.title, doc=doc, training=training, metrics=measured)
 
 
 def write(family: Family, folder: Path) -> None:

@@ -12,11 +12,12 @@ class Dataset:
 
     load: Callable[..., object]  # (split, *, download) -> a dataset with `.source` and `len()`
     batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device, skip, model) -> endless batches
+    tag: str  # what model cards name as the dataset
     derive: Callable[[object], Dict[str, object]] = lambda dataset: {}  # config values a new model takes from it
 
 
 DATASETS = {
-    "mnist": Dataset(load=data.load_digits, batches=data.image_batches),
-    "text": Dataset(load=corpus.load_corpus, batches=corpus.text_batches,
+    "mnist": Dataset(load=data.load_digits, batches=data.image_batches, tag="mnist"),
+    "text": Dataset(load=corpus.load_corpus, batches=corpus.text_batches, tag="tiny-shakespeare",
                     derive=lambda text: {"vocab": text.vocab.chars}),
 }

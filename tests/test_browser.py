@@ -61,3 +61,20 @@ def test_start_a_quick_run_watch_it_learn_and_stop_it(page):
     stopped = step_shown()
     page.wait_for_timeout(2000)
     assert step_shown() == stopped < 400  # nothing arrives after Stop
+
+
+def test_text_streams_into_the_page_and_grows(page):
+    page.get_by_role("tab", name="Text").click()
+    page.locator("#text-prompt textarea").fill("ROMEO:")
+    page.locator("#text-generate").click()
+    box = page.locator("#text-output textarea")
+    lengths = []
+    deadline = time.time() + 60
+    while time.time() < deadline and "characters/s" not in page.locator("#text-status").inner_text():
+        lengths.append(len(box.input_value()))
+        page.wait_for_timeout(50)
+    final = box.input_value()
+    assert final.startswith("ROMEO:") and len(final) == len("ROMEO:") + 300
+    growing = [n for n in lengths if len("ROMEO:") < n < len(final)]
+    assert len(set(growing)) >= 2  # seen part-way, more than once: it streamed, not one final answer
+    expect(page.locator("#text-tokens")).to_be_visible()
