@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from genlab import cards, checkpoints, data, datasets, devices, images, latents, metrics, params, preprocess, sampling, weights
 from genlab.cli_sample import add_sample_parser
+from genlab.deploy import add_deploy_parser
 from genlab.models import FAMILIES, get_family
 from genlab.training import NonFiniteLoss, train
 
@@ -187,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="families, shipped weights and their metrics")
     p.add_argument("--markdown", action="store_true", help="print the README's model table rows")
     p.set_defaults(func=cmd_info)
+
+    add_deploy_parser(sub)
     return parser
 
 

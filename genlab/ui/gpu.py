@@ -1,0 +1,44 @@
+"""gpu(duration): run a handler on a ZeroGPU Space's borrowed GPU, and be a no-op everywhere else.
+
+ZeroGPU Spaces attach a GPU only inside functions decorated with `spaces.GPU`; they set
+SPACES_ZERO_GPU, and the `spaces` package is installed there. Locally, on CPU Spaces and on
+dedicated-GPU Spaces either is missing and the handler is returned untouched.
+"""
+
+import functools
+import importlib
+import inspect
+import os
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+
+def _zero_gpu():
+    """The `spaces` module on a ZeroGPU Space; None elsewhere (decided per call, so tests can fake it)."""
+    if not os.environ.get("SPACES_ZERO_GPU"):
+        return None
+    try:
+        return importlib.import_module("spaces")
+    except ImportError:
+        return None
+
+
+def gpu(duration: int) -> Callable[[F], F]:
+    """Decorator factory: `@gpu(60)` asks ZeroGPU for up to `duration` seconds of GPU per call."""
+    spaces = _zero_gpu()
+
+    def decorate(fn: F) -> F:
+        if spaces is None:
+            return fn
+        wrapped = spaces.GPU(duration=duration)(fn)
+        if inspect.isgeneratorfunction(fn) and not inspect.isgeneratorfunction(wrapped):
+            # Gradio streams only from generator functions; a wrapper that returns a generator
+            # would be treated as a one-shot handler, so re-expose it as a generator
+            @functools.wraps(fn)
+            def stream(*args, **kwargs):
+                yield from wrapped(*args, **kwargs)
+            return stream
+        return functools.wraps(fn)(wrapped) if wrapped is not fn else fn
+
+    return decorate
