@@ -1,15 +1,20 @@
 """genlab's web app. `python app.py` serves http://127.0.0.1:7860 (GRADIO_SERVER_NAME/PORT override).
 
-On Hugging Face Spaces this file is the entry point; `demo` is what Spaces launches.
+On Hugging Face Spaces this file is the entry point; `demo` is what Spaces launches. Public mode
+(a Space, --share or --public) applies tighter training limits and a hardened launch.
 """
 
 import argparse
 import os
+import sys
 
 from genlab.ui import build_app
 from genlab.ui.app import launch_options, prepare
+from genlab.ui.public import AuthError, credentials, is_public, on_space
 
-demo = build_app()
+# built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides
+DEMO_PUBLIC = on_space(os.environ)
+demo = build_app(public=DEMO_PUBLIC)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -17,10 +22,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public *.gradio.live link")
+    parser.add_argument("--public", action="store_true", help="public mode without a share link (own proxy)")
+    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD",
+                        help="require this sign-in (repeatable); prefer --auth-file: others can see command lines")
+    parser.add_argument("--auth-file", action="append", default=[], metavar="FILE",
+                        help="require a sign-in from this file of user:password lines (repeatable)")
     return parser.parse_args(argv)
 
 
+def launch_settings(args: argparse.Namespace, environ=os.environ) -> dict:
+    """{"public": bool, "launch": keyword arguments for Blocks.launch}; AuthError for bad sign-ins."""
+    public = is_public(environ, share=args.share, public=args.public)
+    launch = {"server_name": args.host, "server_port": args.port, "share": args.share, **launch_options(public)}
+    if args.auth or args.auth_file:
+        launch["auth"] = credentials(args.auth, args.auth_file)
+    return {"public": public, "launch": launch}
+
+
+def main(argv=None, environ=os.environ) -> None:
+    try:
+        settings = launch_settings(parse_args(argv), environ)
+    except AuthError as err:
+        sys.exit(f"app.py: error: {err}")
+    # reuse the import-time app unless the flags changed its mode (one build in the usual case)
+    app = demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"])
+    prepare(app).launch(**settings["launch"])
+
+
 if __name__ == "__main__":
-    args = parse_args()
-    prepare(demo).launch(
-        server_name=args.host, server_port=args.port, share=args.share, **launch_options())
+    main()

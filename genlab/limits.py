@@ -22,6 +22,9 @@ class TrainLimits:
 
 LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
 PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600)
+# ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
+# (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
+ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=100)
 
 
 def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:

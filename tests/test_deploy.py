@@ -243,3 +243,21 @@ def test_gpu_uses_spaces_gpu_on_zero_gpu_and_keeps_generators(fake_spaces, monke
     assert inspect.isgeneratorfunction(stream) and stream.__name__ == "streamer"
     assert list(stream(3)) == [0, 1, 2]
     assert fake_spaces.calls == ["handler", "streamer"]
+
+
+def test_zero_gpu_spaces_get_training_runs_that_stop_before_the_gpu_is_taken(monkeypatch):
+    import types
+    from genlab import limits
+    from genlab.ui import build_app, gpu as gpu_module
+    fake = types.ModuleType("spaces")
+    fake.GPU = lambda duration: (lambda fn: fn)
+    monkeypatch.setitem(sys.modules, "spaces", fake)
+    monkeypatch.setenv("SPACES_ZERO_GPU", "1")
+    assert gpu_module.on_zero_gpu()
+    assert limits.ZERO_GPU.max_seconds < gpu_module.TRAIN_GPU_SECONDS
+    from genlab.ui.train_run import TrainContext
+    captured = {}
+    monkeypatch.setattr("genlab.ui.app.TrainContext",
+                        lambda store, run_limits: captured.setdefault("ctx", TrainContext(store, run_limits)))
+    build_app("cpu")
+    assert captured["ctx"].limits == limits.ZERO_GPU

@@ -1,6 +1,7 @@
 """Device resolution and app.py's launch settings."""
 
 import importlib
+import runpy
 import sys
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import pytest
 import torch
 
 from genlab import devices
+from genlab.ui.app import CSS
+from genlab.ui.public import AuthError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +65,93 @@ def test_app_defaults_to_localhost_7860_and_honours_gradio_env(monkeypatch):
     args = app.parse_args(["--share"])
     assert (args.host, args.port, args.share) == ("0.0.0.0", 8080, True)
     assert type(app.demo).__name__ == "Blocks"
+
+
+@pytest.fixture
+def app(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)  # Gradio's files outside the repo, as usual
+    monkeypatch.syspath_prepend(str(ROOT))
+    return importlib.import_module("app")
+
+
+LOCAL = {"server_name": "127.0.0.1", "server_port": 7860, "share": False, "css": CSS, "enable_monitoring": False}
+HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "blocked_paths": [str(ROOT)]}
+
+
+@pytest.mark.parametrize("argv, environ, public, launch", [
+    ([], {}, False, LOCAL),  # a local run is exactly what it was before public mode existed
+    (["--public"], {}, True, {**LOCAL, **HARDENED}),
+    (["--share"], {}, True, {**LOCAL, **HARDENED, "share": True}),
+    (["--share", "--auth", "u:p:q"], {}, True, {**LOCAL, **HARDENED, "share": True, "auth": [("u", "p:q")]}),
+    ([], {"SPACE_ID": "someone/genlab"}, True, {**LOCAL, **HARDENED}),  # Spaces set host/port themselves
+], ids=["local", "public", "share", "share-auth", "space"])
+def test_launch_settings(app, argv, environ, public, launch):
+    assert app.launch_settings(app.parse_args(argv), environ) == {"public": public, "launch": launch}
+
+
+def test_the_repo_is_not_blocked_when_gradios_files_live_in_it(monkeypatch):
+    from genlab.ui.app import blocked_paths
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(ROOT / "gradio-tmp"))
+    assert blocked_paths() == []  # blocking would refuse every picture the app makes
+
+
+def test_auth_files(app, tmp_path):
+    good = tmp_path / "users"
+    good.write_text("# team\nalice:s3cret\n\n  bob:pa:ss  \r\n", encoding="utf-8")
+    settings = app.launch_settings(app.parse_args(["--share", "--auth-file", str(good)]), {})
+    assert settings["launch"]["auth"] == [("alice", "s3cret"), ("bob", "pa:ss")]
+
+
+@pytest.mark.parametrize("text, message", [
+    (None, "cannot read auth file"),
+    ("", "no user:password lines"),
+    ("alice:ok\nhunter2-without-colon\n", "line 2: expected user:password"),
+    ("alice:\n", "line 1: expected user:password"),
+    (":hunter2\n", "line 1: expected user:password"),
+    ("alice:hunter2\nalice:other\n", "more than once: alice"),
+])
+def test_bad_auth_files_are_refused_without_showing_passwords(app, tmp_path, capsys, text, message):
+    path = tmp_path / "users"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        app.main(["--share", "--auth-file", str(path)], {})
+    assert message in str(exit_info.value.code) and "hunter2" not in str(exit_info.value.code)
+    assert "hunter2" not in capsys.readouterr().out
+
+
+def test_a_bad_auth_value_is_refused_without_showing_it(app):
+    with pytest.raises(AuthError, match="--auth value 1") as error:
+        app.launch_settings(app.parse_args(["--share", "--auth", "hunter2"]), {})
+    assert "hunter2" not in str(error.value)
+
+
+class _Launched:
+    def __init__(self, demo, calls):
+        self.demo, self.calls = demo, calls
+
+    def launch(self, **kwargs):
+        self.calls.append(("launch", self.demo, kwargs))
+
+
+@pytest.mark.parametrize("argv, environ, demo_public, rebuilt", [
+    ([], {}, False, False), (["--share"], {}, False, True), ([], {"SPACE_ID": "a/b"}, True, False)])
+def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch, argv, environ, demo_public, rebuilt):
+    calls = []
+    monkeypatch.setattr(app, "DEMO_PUBLIC", demo_public)
+    monkeypatch.setattr(app, "build_app", lambda public: calls.append(("build", public)) or "rebuilt")
+    monkeypatch.setattr(app, "prepare", lambda demo: _Launched(demo, calls))
+    app.main(argv, environ)
+    expected = app.launch_settings(app.parse_args(argv), environ)["launch"]
+    assert calls == ([("build", True)] if rebuilt else []) + [("launch", "rebuilt" if rebuilt else app.demo, expected)]
+
+
+def test_on_a_space_the_imported_demo_is_public(monkeypatch):
+    import genlab.ui
+    built = []
+    monkeypatch.setattr(genlab.ui, "build_app", lambda public: built.append(public) or "demo")
+    monkeypatch.setenv("SPACE_ID", "someone/genlab")
+    namespace = runpy.run_path(str(ROOT / "app.py"), run_name="imported_by_spaces")  # a fresh import, not __main__
+    assert (namespace["demo"], built) == ("demo", [True])

@@ -2,15 +2,18 @@
 
 import os
 import socket
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline-first: no calls home
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from genlab import limits  # noqa: E402
+from genlab import limits, weights  # noqa: E402
 from genlab.ui import gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
@@ -44,7 +47,8 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
     """The dashboard; `public` applies the tighter training limits meant for shared servers."""
     store = ModelStore(device)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
-        shared = Shared(store, TrainContext(store, limits.PUBLIC if public else limits.LOCAL),
+        run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
+        shared = Shared(store, TrainContext(store, run_limits),
                         gr.State(new_session()), OutputFiles())
         gr.Markdown(INTRO)
         with gr.Tabs():
@@ -66,9 +70,28 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE)
 
 
-def launch_options() -> dict:
-    """Settings every launch shares: styling and no unauthenticated monitoring endpoint."""
-    return {"css": CSS, "enable_monitoring": False}
+MAX_UPLOAD = "5mb"  # public uploads (a digit picture, a .txt corpus) never need more
+
+
+def blocked_paths() -> list:
+    """The repo (code, weights/, .git, any stray .env): Gradio serves a file a handler returns from
+    anywhere under the working directory, so block it outright. Skipped when Gradio's upload folder
+    or the temp dir (our outputs) lies inside it, because blocking would then break every output."""
+    repo = weights.ROOT.parent.resolve()
+    ours = [Path(gr.utils.get_upload_folder()).resolve(), Path(tempfile.gettempdir()).resolve()]
+    return [] if any(path.is_relative_to(repo) for path in ours) else [str(repo)]
+
+
+def launch_options(public: bool = False) -> dict:
+    """Settings every launch shares: styling and no unauthenticated monitoring endpoint.
+
+    Public launches also hide internals in error messages (our gr.Errors still reach users),
+    cap upload size, keep the MCP server off and block the repo. allowed_paths stays unset.
+    """
+    options = {"css": CSS, "enable_monitoring": False}
+    if public:
+        options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths())
+    return options
 
 
 def free_port() -> int:
@@ -77,8 +100,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_in_process(demo: gr.Blocks) -> str:
+def launch_in_process(demo: gr.Blocks, public: bool = False) -> str:
     """Serve `demo` on 127.0.0.1 at a free port without blocking; returns its URL (tests, benchmarks)."""
     _, url, _ = prepare(demo).launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                                     quiet=True, **launch_options())
+                                     quiet=True, **launch_options(public))
     return url

@@ -10,6 +10,7 @@ import torch
 from genlab import images, sampling
 from genlab.metrics import judge_outputs
 from genlab.ui.errors import user_errors
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import PRETRAINED, ModelStore
@@ -117,8 +118,8 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
 
     inputs = [digit, n, seed, truncation, model, session]
     event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
-                  user_errors(partial(sample_grid, store)), inputs, grid, api_name="gan_sample", **limits)
-    event.success(user_errors(partial(judge_verdicts, store)), inputs, [verdicts, verdict_text],
+                  user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grid, store))), inputs, grid, api_name="gan_sample", **limits)
+    event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(judge_verdicts, store))), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)
-    i_button.click(user_errors(partial(interpolation, store, shared.outputs)), [i_digit, seed_a, seed_b, steps, truncation, model, session],
+    i_button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, shared.outputs))), [i_digit, seed_a, seed_b, steps, truncation, model, session],
                    [strip, animation, download], api_name="gan_interpolate", **limits)

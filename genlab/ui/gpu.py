@@ -13,6 +13,11 @@ from typing import Callable, TypeVar
 
 F = TypeVar("F", bound=Callable)
 
+# GPU seconds a ZeroGPU Space grants one call of each kind (it queues calls that ask for more)
+SAMPLE_GPU_SECONDS = 20  # a grid, a reconstruction, an interpolation: well under a second on a GPU
+TEXT_GPU_SECONDS = 60  # up to 2,000 characters, one at a time
+TRAIN_GPU_SECONDS = 120  # ZeroGPU's usual cap per call: a public run is stopped by its wall-time limit first
+
 
 def _zero_gpu():
     """The `spaces` module on a ZeroGPU Space; None elsewhere (decided per call, so tests can fake it)."""
@@ -22,6 +27,10 @@ def _zero_gpu():
         return importlib.import_module("spaces")
     except ImportError:
         return None
+
+
+def on_zero_gpu() -> bool:
+    return _zero_gpu() is not None
 
 
 def gpu(duration: int) -> Callable[[F], F]:

@@ -12,6 +12,7 @@ from genlab.models import FAMILIES
 from genlab.params import RequestError, check_value
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
 from genlab.ui.store import PRETRAINED, ModelStore
 
 TEXT_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "text"]
@@ -150,16 +151,16 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                 {"left": "$", "right": "$", "display": False}])
 
-    event = go.click(user_errors(partial(stream_text, store)),
+    event = go.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(stream_text, store))),
                      [family, model, prompt, n_chars, temperature, top_k, top_p, seed, session],
                      [output, status, view, tokens, position], api_name="text_generate", **limits)
     stop.click(None, None, None, cancels=[event], api_visibility="private")
     event.success(user_errors(alternatives_at), [tokens, position], [summary, alternatives],
                   api_visibility="private", queue=False)
     position.release(user_errors(alternatives_at), [tokens, position], [summary, alternatives],
-                     api_name="text_alternatives", queue=False)
+                     api_name="text_alternatives")  # queued: api_open=False then refuses direct calls
     view.select(user_errors(clicked), tokens, [summary, alternatives, position], api_visibility="private",
                 queue=False)
-    sweep.click(user_errors(partial(temperature_sweep, store)),
+    sweep.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(temperature_sweep, store))),
                 [family, model, prompt, sweep_chars, *temps, top_k, top_p, seed, session], sweep_out,
                 api_name="text_sweep", **limits)

@@ -14,6 +14,7 @@ from genlab import corpus, data, params
 from genlab.models import FAMILIES, TrainConfig
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
 from genlab.ui.train_run import Frame, TrainContext, download, preview_at, stream_run
 
 PRESETS = ("quick", "shipped")
@@ -182,9 +183,9 @@ def build(demo: gr.Blocks, shared) -> None:
     outputs = [status, plot, shown, shown_text, histogram, timeline, session]
     inputs = [family, source, pasted, uploaded, *widgets, session]
     limits = {"concurrency_id": "train", "concurrency_limit": 1, "show_progress": "hidden"}
-    started = start.click(user_errors(partial(start_run, ctx, layout)), inputs, outputs,
+    started = start.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(start_run, ctx, layout))), inputs, outputs,
                           api_name="train_start", **limits)
-    resumed = resume.click(user_errors(partial(resume_run, ctx, layout)), inputs, outputs,
+    resumed = resume.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(resume_run, ctx, layout))), inputs, outputs,
                            api_name="train_resume", **limits)
     stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
     timeline.input(lambda s, i: preview_outputs(preview_at(ctx, s, i)), [session, timeline], [shown, shown_text],

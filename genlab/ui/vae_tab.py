@@ -12,6 +12,7 @@ from PIL import Image
 from genlab import data, images, latents, metrics, sampling
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import ModelStore
@@ -152,12 +153,12 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True}])
 
     one = [*picker, model, session]
-    recon_event = go.click(user_errors(partial(reconstruction, store, test)), one, [triptych, terms],
+    recon_event = go.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(reconstruction, store, test))), one, [triptych, terms],
                            api_name="vae_reconstruct", **limits)
-    recon_event.success(user_errors(partial(latent_map, store, test, encodings)), one, [scatter, manifold, map_text],
+    recon_event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(latent_map, store, test, encodings))), one, [scatter, manifold, map_text],
                         api_name="vae_map", **limits)
-    walk.click(user_errors(partial(interpolation, store, test, shared.outputs)),
+    walk.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, test, shared.outputs))),
                [*picker, *picker_b, steps, mode, model, session], [strip, animation, download],
                api_name="vae_interpolate", **limits)
-    draw.click(user_errors(partial(prior_samples, store)), [n, seed, model, session], prior,
+    draw.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(prior_samples, store))), [n, seed, model, session], prior,
                api_name="vae_sample", **limits)
