@@ -32,7 +32,7 @@ demo.launch(server_name="127.0.0.1")
 
 
 def seconds_to_ready(argv) -> float:
-    with served(argv, ROOT) as (_, seconds):
+    with served(argv, ROOT) as (_, seconds, _process):
         return seconds
 
 

@@ -20,11 +20,13 @@ def median_ms(fn, repeats: int) -> float:
 
 
 @contextlib.contextmanager
-def served(argv, cwd):
-    """Run a Gradio app command (`argv`) on a free local port until it answers; yields (url, seconds to ready)."""
+def served(argv, cwd, extra_env=None):
+    """Run a Gradio app command (`argv`) on a free local port until it answers.
+
+    Yields (url, seconds to ready, the server's Popen)."""
     from genlab.ui.app import free_port
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     url = f"http://127.0.0.1:{port}/"
     began = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -38,7 +40,7 @@ def served(argv, cwd):
                 if time.perf_counter() - began > 120:
                     raise RuntimeError(f"{argv} did not start within 120 s") from None
                 time.sleep(0.05)
-        yield url, time.perf_counter() - began
+        yield url, time.perf_counter() - began, process
     finally:
         process.terminate()
         process.wait()

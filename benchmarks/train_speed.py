@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", default=["gan", "gpt"])
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported")
     args = parser.parse_args()
-    with served([sys.executable, "app.py"], ROOT) as (url, _):
+    with served([sys.executable, "app.py"], ROOT) as (url, _, _process):
         run(args, Client(url, analytics_enabled=False, verbose=False))
 
 

@@ -2,13 +2,14 @@
 
 Pre-LayerNorm blocks of causal self-attention and a GELU MLP. Positions enter through rotary
 embeddings (RoPE, Su et al. 2021) instead of a learned table: attention then depends only on
-how far apart two characters are, so generation can keep a rolling key/value cache of the
-last `context` characters and still give exactly the logits of a fresh forward pass over them.
+how far apart two characters are, so generation can keep a key/value cache of the last
+`context` characters in a ring buffer (a new position overwrites the oldest; the order of cached
+keys does not matter to attention) and still give the logits of a fresh forward pass over them.
 """
 
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +21,6 @@ from genlab.models.base import Family, TrainConfig
 from genlab.models.text import SHAKESPEARE_CHARS, TEXT_TINY, text_loss
 from genlab.params import param
 
-Cache = List[Tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values, each (B, H, L, D), L <= context
 
 
 @dataclass
@@ -34,14 +34,39 @@ class GPTConfig:
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
 
-def rotate(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """RoPE: rotate channel pairs (i, i + D/2) of x (B, H, T, D) by angle position * 10000^(-2i/D)."""
+def rope_tables(positions: torch.Tensor, head_dim: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin (T, D/2) of the RoPE angles position * 10000^(-2i/D), computed once per forward pass."""
+    half = head_dim // 2
+    inv_freq = 10000.0 ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
+    angles = positions.to(torch.float32)[:, None] * inv_freq[None]
+    return angles.cos().to(dtype), angles.sin().to(dtype)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """RoPE: rotate channel pairs (i, i + D/2) of x (B, H, T, D) by the tables' angles."""
     half = x.shape[-1] // 2
-    inv_freq = 10000.0 ** (-torch.arange(half, device=x.device, dtype=torch.float32) / half)
-    angles = positions.to(torch.float32)[:, None] * inv_freq[None]  # (T, D/2)
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
     x1, x2 = x[..., :half], x[..., half:]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+class KVCache:
+    """Keys and values of the last `context` positions of every layer, (layers, B, H, context, D) each."""
+
+    def __init__(self, layers: int, batch: int, heads: int, context: int, head_dim: int, like: torch.Tensor):
+        self.k = like.new_zeros(layers, batch, heads, context, head_dim)
+        self.v = torch.zeros_like(self.k)
+        self.context, self.filled, self.slot = context, 0, 0  # slot: where the next position goes
+
+    def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Write this step's k, v (B, H, T, D) and return every cached key and value of `layer`."""
+        slots = (self.slot + torch.arange(k.shape[2], device=k.device)) % self.context
+        self.k[layer][:, :, slots], self.v[layer][:, :, slots] = k, v
+        filled = min(self.filled + k.shape[2], self.context)
+        return self.k[layer][:, :, :filled], self.v[layer][:, :, :filled]
+
+    def advance(self, steps: int) -> None:
+        self.slot = (self.slot + steps) % self.context
+        self.filled = min(self.filled + steps, self.context)
 
 
 class SelfAttention(nn.Module):
@@ -52,18 +77,19 @@ class SelfAttention(nn.Module):
         self.proj = nn.Linear(config.n_embd, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor,
-                cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None):
+    def forward(self, x: torch.Tensor, rope: Tuple[torch.Tensor, torch.Tensor], layer: int = 0,
+                cache: Optional[KVCache] = None) -> torch.Tensor:
         b, t, c = x.shape  # (B, T, C)
         q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)  # (B, H, T, D)
-        q, k = rotate(q, positions), rotate(k, positions)
-        if cache is not None:  # decoding: attend to the cached keys too, keep the last `context` of them
-            k = torch.cat([cache[0], k], dim=2)[:, :, -self.context:]
-            v = torch.cat([cache[1], v], dim=2)[:, :, -self.context:]
-        # the cached keys all precede the new queries, so only a prefill (t > 1, no cache) needs the causal mask
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and t > 1,
-                                           dropout_p=self.dropout if self.training else 0.0)
-        return self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c))), (k, v)
+        q, k = rotate(q, *rope), rotate(k, *rope)
+        if cache is not None:
+            keys, values = cache.store(layer, k, v)
+            if t == 1:  # decoding: every cached key precedes the query, so no mask
+                k, v = keys, values
+            elif cache.filled:
+                raise ValueError("a prompt (several positions) can only start an empty cache")
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1, dropout_p=self.dropout if self.training else 0.0)
+        return self.drop(self.proj(y.transpose(1, 2).reshape(b, t, c)))
 
 
 class Block(nn.Module):
@@ -74,10 +100,9 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(),
                                  nn.Linear(4 * config.n_embd, config.n_embd), nn.Dropout(config.dropout))
 
-    def forward(self, x, positions, cache=None):
-        attended, kv = self.attn(self.ln1(x), positions, cache)
-        x = x + attended
-        return x + self.mlp(self.ln2(x)), kv
+    def forward(self, x, rope, layer=0, cache=None):
+        x = x + self.attn(self.ln1(x), rope, layer, cache)
+        return x + self.mlp(self.ln2(x))
 
 
 class GPT(nn.Module, PyTorchModelHubMixin):
@@ -105,15 +130,17 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def forward(self, ids: torch.Tensor, cache: Optional[Cache] = None, start: int = 0):
-        """ids (B, T) -> logits (B, T, V) and the new cache; `start` is the position of ids[:, 0]."""
+    def forward(self, ids: torch.Tensor, cache: Optional[KVCache] = None, start: int = 0):
+        """ids (B, T) -> logits (B, T, V), the cache (when given) now holding these positions too;
+        `start` is the position of ids[:, 0]."""
         positions = torch.arange(start, start + ids.shape[1], device=ids.device)
         x = self.drop(self.embed(ids))  # (B, T, C)
-        new_cache = []
+        rope = rope_tables(positions, self.config.n_embd // self.config.n_head, x.dtype)
         for i, block in enumerate(self.blocks):
-            x, kv = block(x, positions, None if cache is None else cache[i])
-            new_cache.append(kv)
-        return self.head(self.ln_f(x)), new_cache
+            x = block(x, rope, i, cache)
+        if cache is not None:
+            cache.advance(ids.shape[1])
+        return self.head(self.ln_f(x)), cache
 
     def loss(self, batch: torch.Tensor):
         return text_loss(self(batch[:, :-1])[0], batch[:, 1:])
@@ -122,7 +149,10 @@ class GPT(nn.Module, PyTorchModelHubMixin):
     def begin(self, ids: torch.Tensor, use_cache: bool = True):
         """ids (1, T) prompt -> logits (V,) for the next character, and the decoding state."""
         ids = ids[:, -self.context:]
-        logits, cache = self(ids)
+        c = self.config
+        cache = KVCache(c.n_layer, ids.shape[0], c.n_head, c.context, c.n_embd // c.n_head,
+                        self.head.weight) if use_cache else None
+        logits, _ = self(ids, cache)
         return logits[0, -1], (cache if use_cache else ids, ids.shape[1])
 
     def advance(self, state, token: int):

@@ -1,0 +1,115 @@
+"""Load test: N concurrent gradio_client users against `python app.py` for a bounded time.
+
+Usage: python benchmarks/load_test.py [--users 32] [--seconds 60] [--endpoints gan vae text]
+Prints requests accepted, refused because the queue was full, other errors (must be 0), p50/p95
+latency per endpoint, the server's memory before and after, and the files left in its cache.
+Targets on a 2-core machine: 32 users on the GAN endpoint, 0 errors, p95 <= 2 s; memory growth
+under 100 MB over 500 requests.
+"""
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gradio_client import Client  # noqa: E402
+
+from timing import served  # noqa: E402
+
+# endpoint -> (api name, arguments for a seed); each is a typical request of that tab
+ENDPOINTS = {
+    "gan": ("/gan_sample", lambda seed: ("mix", 40, seed, 0, "pretrained")),
+    "vae": ("/vae_sample", lambda seed: (40, seed, "pretrained")),
+    "text": ("/text_generate", lambda seed: ("gpt", "pretrained", "ROMEO:", 100, 0.8, 0, 1.0, seed)),
+}
+
+
+@dataclass
+class Tally:
+    latencies: Dict[str, List[float]] = field(default_factory=lambda: defaultdict(list))
+    refused: int = 0  # queue full: the server said no at once, as designed
+    errors: List[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def user(url: str, endpoints: List[str], deadline: float, tally: Tally, seed: int) -> None:
+    client = Client(url, verbose=False, analytics_enabled=False)
+    rng = random.Random(seed)
+    while time.time() < deadline:
+        name = rng.choice(endpoints)
+        api, args = ENDPOINTS[name]
+        began = time.perf_counter()
+        try:
+            client.predict(*args(rng.randrange(10**6)), api_name=api)
+        except Exception as err:  # noqa: BLE001 - every failure is counted, by kind
+            with tally.lock:
+                if "queue is full" in str(err).lower():
+                    tally.refused += 1
+                else:
+                    tally.errors.append(f"{name}: {type(err).__name__}: {err}")
+            continue
+        with tally.lock:
+            tally.latencies[name].append(time.perf_counter() - began)
+
+
+def run_load(url: str, users: int, seconds: float, endpoints: List[str]) -> Tally:
+    tally = Tally()
+    deadline = time.time() + seconds
+    threads = [threading.Thread(target=user, args=(url, endpoints, deadline, tally, i)) for i in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: List[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS), choices=list(ENDPOINTS))
+    args = parser.parse_args()
+    cache = Path(tempfile.mkdtemp(prefix="genlab-load-cache-"))
+    with served([sys.executable, "app.py"], ROOT, {"GRADIO_TEMP_DIR": str(cache)}) as (url, _, process):
+        run_load(url, 2, 3, args.endpoints)  # warm-up: models loaded, first requests served
+        before = rss_mb(process.pid)
+        tally = run_load(url, args.users, args.seconds, args.endpoints)
+        after = rss_mb(process.pid)
+    answered = sum(len(v) for v in tally.latencies.values())
+    print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}")
+    print("| endpoint | answered | p50 | p95 |")
+    print("|---|---|---|---|")
+    for name, values in sorted(tally.latencies.items()):
+        print(f"| {name} | {len(values)} | {percentile(values, 50):.2f} s | {percentile(values, 95):.2f} s |")
+    print(f"accepted and answered: {answered}; refused (queue full): {tally.refused}; other errors: "
+          f"{len(tally.errors)}")
+    for error in tally.errors[:5]:
+        print("  ", error)
+    files = sum(1 for p in cache.rglob("*") if p.is_file())
+    print(f"server memory: {before:.0f} MB before, {after:.0f} MB after ({after - before:+.0f} MB over "
+          f"{answered} requests); files left in its cache: {files}")
+
+
+if __name__ == "__main__":
+    main()
