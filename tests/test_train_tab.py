@@ -21,6 +21,7 @@ from conftest import TEXT, poison_step
 def every_step(monkeypatch):
     """Frames and previews as often as asked (the app throttles them by time)."""
     monkeypatch.setattr(train_run, "PREVIEW_SECONDS", 0.0)
+    monkeypatch.setattr(train_run, "PREVIEW_SHARE", float("inf"))
     monkeypatch.setattr(train_run, "STREAM_SECONDS", 0.0)
 
 
@@ -211,3 +212,10 @@ def test_without_tiny_shakespeare_a_text_run_asks_for_the_users_text(ctx):
     recipe, config = tiny_run("gpt", steps=2)
     with pytest.raises(RequestError, match="tiny-shakespeare not found.*paste or upload your own text"):
         list(train_run.stream_run(ctx, "gpt", recipe, config, None))
+
+
+def test_slow_previews_are_spaced_out_to_a_small_share_of_the_run(ctx, monkeypatch):
+    monkeypatch.setattr(train_run, "PREVIEW_SHARE", 1e-9)  # any preview is "slow": wait ages before the next
+    recipe, config = tiny_run("gan", steps=6)
+    frames = list(train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1))
+    assert [f.step for f in frames if f.preview is not None] == [1, 6]  # the first, then only the last

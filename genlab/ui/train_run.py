@@ -26,7 +26,8 @@ from genlab.ui.store import ModelStore
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
-PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often
+PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often,
+PREVIEW_SHARE = 0.05  # and rarer still when they are slow: previews take at most this share of the run
 SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
 HELD_OUT = 128  # held-out examples scored at every preview
 MAX_PREVIEWS = 200  # timeline frames kept per run
@@ -188,16 +189,16 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
     del shots[:-MAX_PREVIEWS // 2]  # a resumed run keeps its recent timeline
     frame_preview, histogram, scores = None, None, {}
     last_sent = last_preview = 0.0
+    preview_gap = PREVIEW_SECONDS
     run = train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                 resume=resume, max_seconds=ctx.limits.max_seconds)
     for progress in run:
         if progress.step % log_every == 0 or progress.step == progress.total:
             history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
         now = time.perf_counter()
-        is_preview = (progress.step % preview_every == 0 and now - last_preview >= PREVIEW_SECONDS
+        is_preview = (progress.step % preview_every == 0 and now - last_preview >= preview_gap
                       or progress.step == progress.total or bool(progress.note))
         if is_preview:
-            last_preview = now
             for k, v in family.evaluate(model, held_out).items():
                 history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
             shot = previews.preview(family, model, judge, held_out)
@@ -209,6 +210,8 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
             del shots[:-MAX_PREVIEWS]
             if shot.histogram is not None:
                 histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
+            last_preview = time.perf_counter()
+            preview_gap = max(PREVIEW_SECONDS, (last_preview - now) / PREVIEW_SHARE)
         if is_preview or now - last_sent >= STREAM_SECONDS:
             last_sent = now
             done = progress.step == progress.total or bool(progress.note)
