@@ -8,7 +8,7 @@ from pathlib import Path
 
 import huggingface_hub
 import pytest
-import requests
+import httpx
 
 from genlab import cli, deploy, weights
 from genlab.models import FAMILIES
@@ -148,7 +148,7 @@ def test_no_token_is_one_clear_line_and_no_network(project, fake_hub, capsys):
 
 
 @pytest.mark.parametrize("error", [
-    requests.ConnectionError("Max retries exceeded with url: /api/repos/create"),
+    httpx.ConnectError("All connection attempts failed: /api/repos/create"),
     huggingface_hub.errors.HfHubHTTPError("503 Server Error: Service Unavailable\nfor url: /api/repos/create",
                                           response=types.SimpleNamespace(headers={}, request=None)),
     huggingface_hub.errors.HFValidationError("Repo id must be in the form 'repo_name'\nor 'namespace/repo_name'"),
