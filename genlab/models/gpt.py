@@ -22,7 +22,6 @@ from genlab.models.text import SHAKESPEARE_CHARS, TEXT_TINY, text_loss
 from genlab.params import param
 
 
-
 @dataclass
 class GPTConfig:
     vocab: str = param(SHAKESPEARE_CHARS, "the characters the model knows (set from the training text)",
@@ -56,6 +55,7 @@ class KVCache:
         self.k = like.new_zeros(layers, batch, heads, context, head_dim)
         self.v = torch.zeros_like(self.k)
         self.context, self.filled, self.slot = context, 0, 0  # slot: where the next position goes
+        self.position = 0  # positions seen so far: the RoPE position of the next one
 
     def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Write this step's k, v (B, H, T, D) and return every cached key and value of `layer`."""
@@ -67,12 +67,13 @@ class KVCache:
     def advance(self, steps: int) -> None:
         self.slot = (self.slot + steps) % self.context
         self.filled = min(self.filled + steps, self.context)
+        self.position += steps
 
 
 class SelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
-        self.n_head, self.dropout, self.context = config.n_head, config.dropout, config.context
+        self.n_head, self.dropout = config.n_head, config.dropout
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
         self.proj = nn.Linear(config.n_embd, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
@@ -130,9 +131,10 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def forward(self, ids: torch.Tensor, cache: Optional[KVCache] = None, start: int = 0):
-        """ids (B, T) -> logits (B, T, V), the cache (when given) now holding these positions too;
-        `start` is the position of ids[:, 0]."""
+    def forward(self, ids: torch.Tensor, cache: Optional[KVCache] = None):
+        """ids (B, T) -> logits (B, T, V), and the cache (when given) now holding these positions too;
+        ids continue the cached positions (none: they start at position 0)."""
+        start = cache.position if cache is not None else 0
         positions = torch.arange(start, start + ids.shape[1], device=ids.device)
         x = self.drop(self.embed(ids))  # (B, T, C)
         rope = rope_tables(positions, self.config.n_embd // self.config.n_head, x.dtype)
@@ -145,26 +147,24 @@ class GPT(nn.Module, PyTorchModelHubMixin):
     def loss(self, batch: torch.Tensor):
         return text_loss(self(batch[:, :-1])[0], batch[:, 1:])
 
-    # generation: genlab.generation drives begin/advance; the state is (cache, next position)
+    # generation: genlab.generation drives begin/advance; the state is the KVCache, or without
+    # a cache the window of the last `context` ids
     def begin(self, ids: torch.Tensor, use_cache: bool = True):
         """ids (1, T) prompt -> logits (V,) for the next character, and the decoding state."""
         ids = ids[:, -self.context:]
+        if not use_cache:
+            return self(ids)[0][0, -1], ids
         c = self.config
-        cache = KVCache(c.n_layer, ids.shape[0], c.n_head, c.context, c.n_embd // c.n_head,
-                        self.head.weight) if use_cache else None
-        logits, _ = self(ids, cache)
-        return logits[0, -1], (cache if use_cache else ids, ids.shape[1])
+        cache = KVCache(c.n_layer, ids.shape[0], c.n_head, c.context, c.n_embd // c.n_head, self.head.weight)
+        return self(ids, cache)[0][0, -1], cache
 
     def advance(self, state, token: int):
         """Feed one character; logits (V,) for the next one. Without a cache, re-run the whole window."""
-        memory, position = state
         token_ids = torch.tensor([[token]], device=self.head.weight.device)
-        if isinstance(memory, torch.Tensor):  # no cache: the last `context` characters, from scratch
-            window = torch.cat([memory, token_ids], dim=1)[:, -self.context:]
-            logits, _ = self(window)
-            return logits[0, -1], (window, position + 1)
-        logits, cache = self(token_ids, memory, start=position)
-        return logits[0, -1], (cache, position + 1)
+        if isinstance(state, KVCache):
+            return self(token_ids, state)[0][0, -1], state
+        window = torch.cat([state, token_ids], dim=1)[:, -self.context:]
+        return self(window)[0][0, -1], window
 
 
 FAMILY = Family(
