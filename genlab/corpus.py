@@ -47,12 +47,16 @@ class CharVocab:
         """str -> (len,) int64 ids; ValueError listing any characters outside the vocabulary."""
         missing = self.unknown(text)
         if missing:
-            shown = " ".join(repr(c) for c in missing[:20]) + (" ..." if len(missing) > 20 else "")
-            raise ValueError(f"{len(missing)} character(s) not in this model's vocabulary: {shown}")
+            raise ValueError(f"{len(missing)} character(s) not in this model's vocabulary: {listing(missing)}")
         return torch.tensor([self._index[c] for c in text], dtype=torch.long)
 
     def decode(self, ids) -> str:
         return "".join(self.chars[i] for i in torch.as_tensor(ids).tolist())
+
+
+def listing(chars: List[str], limit: int = 20) -> str:
+    """Characters for a message, quoted so spaces and newlines show: "'a' '\\n' ..." (at most `limit`)."""
+    return " ".join(repr(c) for c in chars[:limit]) + (" ..." if len(chars) > limit else "")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Iterator, List, Tuple
 
 import torch
 
+from genlab.corpus import listing
 from genlab.models.base import model_device
 from genlab.params import RequestError, check_value
 
@@ -50,8 +51,7 @@ def check_prompt(vocab, prompt: str) -> torch.Tensor:
     """The prompt's ids (T,); RequestError listing characters the model does not know."""
     missing = vocab.unknown(prompt)
     if missing:
-        shown = " ".join(repr(c) for c in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        raise RequestError(f"the prompt has {len(missing)} character(s) this model does not know: {shown}. "
+        raise RequestError(f"the prompt has {len(missing)} character(s) this model does not know: {listing(missing)}. "
                            f"It knows {len(vocab)} characters: {vocab.chars!r}")
     if not prompt:  # a newline, as at the start of a speech; a model whose text had none starts from its first character
         prompt = "\n" if "\n" in vocab.chars else vocab.chars[0]

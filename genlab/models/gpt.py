@@ -18,14 +18,13 @@ from torch import nn
 
 from genlab.corpus import CharVocab
 from genlab.models.base import Family, TrainConfig
-from genlab.models.text import SHAKESPEARE_CHARS, TEXT_TINY, text_loss
+from genlab.models.text import TEXT_TINY, text_loss, vocab_param
 from genlab.params import param
 
 
 @dataclass
 class GPTConfig:
-    vocab: str = param(SHAKESPEARE_CHARS, "the characters the model knows (set from the training text)",
-                       derived=True)
+    vocab: str = vocab_param()
     context: int = param(128, "characters the model attends to (block size)", 8, 1024)
     n_layer: int = param(4, "transformer blocks", 1, 24)
     n_head: int = param(4, "attention heads per block (must divide n_embd into even head sizes)", 1, 32)

@@ -15,14 +15,13 @@ from torch import nn
 
 from genlab.corpus import CharVocab
 from genlab.models.base import Family, TrainConfig
-from genlab.models.text import SHAKESPEARE_CHARS, TEXT_TINY, text_loss
+from genlab.models.text import TEXT_TINY, text_loss, vocab_param
 from genlab.params import param
 
 
 @dataclass
 class LSTMConfig:
-    vocab: str = param(SHAKESPEARE_CHARS, "the characters the model knows (set from the training text)",
-                       derived=True)
+    vocab: str = vocab_param()
     context: int = param(128, "characters per training window (backpropagation through time)", 8, 1024)
     n_layer: int = param(2, "stacked LSTM layers", 1, 6)
     hidden: int = param(512, "units per LSTM layer", 16, 2048)
