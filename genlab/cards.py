@@ -1,6 +1,5 @@
 """Model cards: a short README.md per weights folder, rendered from what the folder holds."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -29,13 +28,9 @@ Load with `genlab.weights.load(FAMILIES["{name}"], folder)`.
 """
 
 
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
 def render(family: Family, folder: Path) -> str:
-    run = _read(folder / "training.json")
-    metrics = _read(folder / "metrics.json")
+    run = weights.read_json(folder / "training.json")
+    metrics = weights.read_json(folder / "metrics.json")
     training = (f"- command: `{run['command']}`\n- steps: {run['steps']} (batch {run['recipe']['batch_size']})\n"
                 f"- wall time: {run['wall_time_s'] / 60:.1f} min on {run['hardware']} (torch {run['torch']})\n"
                 f"- data: {run['data']}" + (f"\n- note: {run['note']}" if run.get("note") else "")
@@ -44,7 +39,8 @@ def render(family: Family, folder: Path) -> str:
     lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
     measured = f"| metric | value |\n|---|---|\n{lines}" if summary else "not measured yet"
     doc = (sys.modules[family.model_cls.__module__].__doc__ or "").strip()
-    return _TEMPLATE.format(tag=datasets.DATASETS[family.data].tag, name=family.name, title=family.title, doc=doc, training=training, metrics=measured)
+    return _TEMPLATE.format(tag=datasets.DATASETS[family.data].tag, name=family.name, title=family.title, doc=doc,
+                            training=training, metrics=measured)
 
 
 def write(family: Family, folder: Path) -> None:
@@ -53,7 +49,7 @@ def write(family: Family, folder: Path) -> None:
 
 def figures(family: Family) -> str:
     """The measured summary of `family`'s shipped weights as one line ("" when not measured)."""
-    summary = _read(weights.shipped(family) / "metrics.json").get("summary", {})
+    summary = weights.read_json(weights.shipped(family) / "metrics.json").get("summary", {})
     return ", ".join(f"{k} {v}" for k, v in summary.items())
 
 

@@ -55,7 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     checkpoint = Path(args.checkpoint or Path("runs") / family.name)
     base = family.recipe
     if args.resume:
-        base = type(base)(**json.loads((checkpoint / checkpoints.STATE).read_text())["recipe"])
+        base = type(base)(**checkpoints.read_recipe(checkpoint))
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
     params.build(family.config_cls, _overrides(args, family.config_cls))  # bad flags: refused before any data
     device = devices.resolve(args.device)

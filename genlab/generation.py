@@ -51,9 +51,9 @@ def check_prompt(vocab, prompt: str) -> torch.Tensor:
     """The prompt's ids (T,); RequestError listing characters the model does not know."""
     missing = vocab.unknown(prompt)
     if missing:
-        raise RequestError(f"the prompt has {len(missing)} character(s) this model does not know: {listing(missing)}. "
-                           f"It knows {len(vocab)} characters: {vocab.chars!r}")
-    if not prompt:  # a newline, as at the start of a speech; a model whose text had none starts from its first character
+        raise RequestError(f"the prompt has {len(missing)} character(s) this model does not know: "
+                           f"{listing(missing)}. It knows {len(vocab)} characters: {vocab.chars!r}")
+    if not prompt:  # a newline, as at the start of a speech; for a model whose text had none, its first character
         prompt = "\n" if "\n" in vocab.chars else vocab.chars[0]
     return vocab.encode(prompt)
 

@@ -8,7 +8,6 @@ Two protocols, both over the whole validation split (the last 10% of the corpus)
   first characters of a window have little history (nanoGPT's `estimate_loss` reads like this).
 """
 
-import json
 import math
 from typing import Callable, List, Tuple
 
@@ -52,7 +51,7 @@ def sliding_loss(model, ids: torch.Tensor, context: int) -> Tuple[float, int]:
 
 
 def fresh_window_loss(model, ids: torch.Tensor, context: int) -> float:
-    starts = list(range(0, len(ids) - context - 1 + 1, context))
+    starts = list(range(0, len(ids) - context, context))  # each window needs context + 1 ids
     with evaluating(model):
         parts = [_window_nll(model, ids, starts[i:i + BATCH], context) for i in range(0, len(starts), BATCH)]
     return float(torch.cat(parts).double().mean())
@@ -66,8 +65,7 @@ def evaluate_text(family: Family, model, judge=None, *, n: int = 0, progress: Ca
     progress(f"scoring {len(ids):,} characters of {validation.source}")
     loss, count = sliding_loss(model, ids, model.context)
     fresh = fresh_window_loss(model, ids, model.context)
-    run_file = weights.shipped(family) / "training.json"
-    run = json.loads(run_file.read_text(encoding="utf-8")) if text is None and run_file.is_file() else {}
+    run = weights.read_json(weights.shipped(family) / "training.json") if text is None else {}
     summary = {"val loss (nats/char)": round(loss, 4), "val bits/char": round(loss / math.log(2), 4),
                "val loss, fresh windows (nats/char)": round(fresh, 4),
                "parameters": sum(p.numel() for p in model.parameters())}

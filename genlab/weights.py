@@ -139,6 +139,11 @@ def save(model: nn.Module, folder: Path, extra_files: Optional[Dict[str, str]] =
     return Path(folder)
 
 
+def read_json(path: Path) -> dict:
+    """A JSON file written by write_json (training.json, metrics.json); {} when there is none."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def write_json(path: Path, data: dict) -> None:
     """Atomic JSON write (temp file + rename) with finite numbers only."""
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
