@@ -7,14 +7,13 @@ The standard split: the first 90% of characters train, the last 10% validate.
 
 import hashlib
 import os
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 import torch
 
-from genlab.data import DataError, cache_dir
+from genlab.data import DataError, cache_dir, download_checked
 
 TINY_SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
@@ -128,19 +127,8 @@ def load_shakespeare(*, download: bool = True, timeout: float = 10.0) -> str:
     tried = [str(p) for p in _candidates()]
     if download:
         try:
-            with urllib.request.urlopen(TINY_SHAKESPEARE_URL, timeout=timeout) as response:
-                raw = response.read(MAX_TEXT_BYTES + 1)
-            target = text_cache()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            part = target.with_suffix(".part")
-            part.write_bytes(raw)
-            try:
-                text = _verified(part)
-            except DataError:
-                part.unlink()
-                raise
-            os.replace(part, target)
-            return text
+            return _verified(download_checked(TINY_SHAKESPEARE_URL, text_cache(), _verified, timeout,
+                                              limit=MAX_TEXT_BYTES + 1))
         except (OSError, DataError) as err:
             tried.append(f"download from {TINY_SHAKESPEARE_URL} ({err})")
     raise DataError("tiny-shakespeare not found. Tried: " + "; ".join(tried) + ". Download input.txt from "

@@ -11,7 +11,7 @@ import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -101,28 +101,32 @@ def _checked(path: Path, name: str) -> np.ndarray:
     return array
 
 
+def download_checked(url: str, target: Path, check: Callable[[Path], object], timeout: float,
+                     limit: Optional[int] = None) -> Path:
+    """Fetch `url` (at most `limit` bytes) to `target`, atomically: it is written to `target`.part
+    and renamed only once `check(part)` accepts it; a DataError from `check` removes the part."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        blob = response.read(limit)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(blob)
+    try:
+        check(part)
+    except DataError:
+        part.unlink()
+        raise
+    os.replace(part, target)
+    return target
+
+
 def _download(folder: Path, name: str, timeout: float) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     errors = []
     for mirror in MIRRORS:
         url = mirror + name + ".gz"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                blob = response.read()
-        except OSError as err:
+            return download_checked(url, folder / (name + ".gz"), lambda part: _checked(part, name), timeout)
+        except (OSError, DataError) as err:
             errors.append(f"{url}: {err}")
-            continue
-        tmp = folder / (name + ".gz.part")
-        tmp.write_bytes(blob)
-        try:
-            _checked(tmp, name)
-        except DataError as err:
-            tmp.unlink()
-            errors.append(f"{url}: {err}")
-            continue
-        final = folder / (name + ".gz")
-        os.replace(tmp, final)
-        return final
     raise DataError("; ".join(errors))
 
 

@@ -157,3 +157,20 @@ def test_text_evaluation_reports_nats_and_bits():
     summary = result["summary"]
     assert summary["val bits/char"] == pytest.approx(summary["val loss (nats/char)"] / math.log(2), abs=1e-3)
     assert summary["parameters"] == sum(p.numel() for p in model.parameters())
+
+
+def test_download_is_verified_then_cached_and_a_bad_one_leaves_nothing(monkeypatch, tmp_path):
+    import hashlib
+    monkeypatch.delenv("GENLAB_TEXT_PATH", raising=False)
+    monkeypatch.delenv("GENLAB_DATA_DIR", raising=False)
+    served = tmp_path / "input.txt"
+    served.write_text(TEXT, encoding="utf-8")
+    monkeypatch.setattr(corpus, "TINY_SHAKESPEARE_URL", served.as_uri())
+    with pytest.raises(DataError, match="download from .*SHA-256 mismatch"):
+        corpus.load_shakespeare()
+    assert not any(corpus.text_cache().parent.glob("*"))  # the rejected download was not kept
+    monkeypatch.setattr(corpus, "TINY_SHAKESPEARE_SHA256", hashlib.sha256(TEXT.encode()).hexdigest())
+    assert corpus.load_shakespeare() == TEXT
+    assert corpus.text_cache().read_text(encoding="utf-8") == TEXT
+    served.unlink()
+    assert corpus.load_shakespeare(download=False) == TEXT  # from the cache now
