@@ -55,8 +55,7 @@ def stream_text(store: ModelStore, family_name, choice, prompt, n_chars, tempera
     family_name = check_value("model family", family_name, str, choices=TEXT_FAMILIES)
     request = generation.text_request(prompt, n_chars, temperature, top_k, top_p, seed)  # before any model work
     model = store.choose(family_name, choice, session)
-    generation.check_prompt(model.vocab, request.prompt)
-    shown = request.prompt or ""
+    shown = request.prompt
     tokens: List[list] = []
     began = last_sent = time.perf_counter()
     for token in generation.generate(model, request):
