@@ -102,9 +102,15 @@ class Check:
     detail: str
 
 
-def _front_matter(root: Path) -> Optional[dict]:
-    match = re.match(r"---\n(.*?)\n---\n", (root / "README.md").read_text(encoding="utf-8"), re.S)
+def front_matter(root: Path) -> Optional[dict]:
+    """README.md's YAML front matter (what Spaces read), None when it has none."""
+    match = re.match(r"---\n(.*?)\n---\n", (Path(root) / "README.md").read_text(encoding="utf-8"), re.S)
     return yaml.safe_load(match.group(1)) if match else None
+
+
+def gradio_pins(root: Path) -> List[str]:
+    """The versions in requirements.txt's `gradio==...` lines (exactly one is right)."""
+    return re.findall(r"^gradio==(\S+)$", (Path(root) / "requirements.txt").read_text(encoding="utf-8"), re.M)
 
 
 def check_weights(root: Path, paths: set) -> Check:
@@ -137,9 +143,8 @@ def run_checks(root: Path, files: List[Tuple[str, int]], config: dict) -> List[C
     root, paths, space = Path(root), {p for p, _ in files}, config["space"]
     big = [f"{p} ({human(n)})" for p, n in files if n >= MAX_FILE_BYTES]
     caches = [p for p in paths if p.endswith(".pyc") or CACHE_NAMES & set(p.split("/")[:-1])]
-    readme = _front_matter(root) if "README.md" in paths else None
-    pins = re.findall(r"^gradio==(\S+)\s*$", (root / "requirements.txt").read_text(encoding="utf-8"), re.M) \
-        if "requirements.txt" in paths else []
+    readme = front_matter(root) if "README.md" in paths else None
+    pins = gradio_pins(root) if "requirements.txt" in paths else []
     app_file = str(space.get("app_file", "app.py"))
     return [
         check_weights(root, paths),

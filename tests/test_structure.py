@@ -4,8 +4,6 @@ import ast
 import re
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "genlab"
 
@@ -59,22 +57,16 @@ def test_no_syntax_newer_than_python_3_10():
         ast.parse(path.read_text(), feature_version=(3, 10))
 
 
-def front_matter() -> dict:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    assert match, "README.md must start with YAML front matter"
-    return yaml.safe_load(match.group(1))
-
-
 def test_readme_front_matter_equals_spaces_yaml():
-    settings = yaml.safe_load((ROOT / "spaces.yaml").read_text(encoding="utf-8"))
-    assert front_matter() == settings["space"]
+    from genlab import deploy
+    readme = deploy.front_matter(ROOT)
+    assert readme is not None, "README.md must start with YAML front matter"
+    assert readme == deploy.settings(ROOT)["space"]
 
 
 def test_gradio_pin_equals_the_space_sdk_version():
-    settings = yaml.safe_load((ROOT / "spaces.yaml").read_text(encoding="utf-8"))
-    pins = re.findall(r"^gradio==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
-    assert pins == [str(settings["space"]["sdk_version"])]
+    from genlab import deploy
+    assert deploy.gradio_pins(ROOT) == [str(deploy.settings(ROOT)["space"]["sdk_version"])]
 
 
 def test_weight_files_are_small_and_complete():
