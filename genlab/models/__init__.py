@@ -1,9 +1,9 @@
 """The family registry: the only place that lists the model families."""
 
-from genlab.models import gan, gpt, judge, lstm, vae
+from genlab.models import diffusion, gan, gpt, judge, lstm, vae
 from genlab.models.base import Family, TrainConfig
 
-FAMILIES = {f.name: f for f in (gan.FAMILY, vae.FAMILY, gpt.FAMILY, lstm.FAMILY, judge.FAMILY)}
+FAMILIES = {f.name: f for f in (gan.FAMILY, vae.FAMILY, diffusion.FAMILY, gpt.FAMILY, lstm.FAMILY, judge.FAMILY)}
 
 __all__ = ["FAMILIES", "Family", "TrainConfig", "get_family"]
 

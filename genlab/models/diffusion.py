@@ -1,0 +1,136 @@
+"""Class-conditional denoising diffusion for 28x28 digits, on diffusers' UNet2DModel.
+
+Training is the "simple" objective of Ho et al. 2020 (Algorithm 1): pick t uniformly, noise a
+digit to x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, and regress eps with mean squared error.
+The noise schedule is the cosine one of Nichol & Dhariwal 2021 (better than linear at low
+resolution). Labels are replaced by a "null" class 10% of the time, so one network learns both
+p(x | y) and p(x) and classifier-free guidance works (Ho & Salimans 2022). Samples come from an
+exponential moving average of the weights, standard for diffusion models since Song & Ermon 2020.
+"""
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from diffusers import UNet2DModel
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from genlab import denoising
+from genlab.models.base import Family, TrainConfig, model_device, single_loss_step
+from genlab.params import param
+
+N_CLASSES = 10
+NULL_LABEL = N_CLASSES  # the extra embedding row meaning "no label"
+IMAGE_SHAPE = (1, 28, 28)  # two halvings: 28 -> 14 -> 7, so no padding is needed
+
+
+@dataclass
+class DiffusionConfig:
+    width: int = param(32, "UNet channels at 28x28 (x2 at 14x14 and 7x7)", 4, 256)
+    layers_per_block: int = param(1, "residual blocks per resolution, each way", 1, 4)
+    attention: bool = param(True, "self-attention at 7x7 (global shape at a small cost)")
+    train_timesteps: int = param(1000, "noise levels of the forward process", 10, 4000)
+    beta_schedule: str = param("squaredcos_cap_v2", "noise schedule: cosine (Nichol & Dhariwal) or linear (Ho et al.)",
+                               choices=("squaredcos_cap_v2", "linear"))
+    label_dropout: float = param(0.1, "share of labels replaced by 'no label' (enables guidance)", 0.0, 1.0)
+    ema_decay: float = param(0.999, "decay of the weight average that samples use", 0.0, 0.99999)
+    ema_start: int = param(500, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
+
+
+def build_unet(c: DiffusionConfig) -> UNet2DModel:
+    attn = c.attention
+    return UNet2DModel(
+        sample_size=IMAGE_SHAPE[1], in_channels=1, out_channels=1,
+        block_out_channels=(c.width, 2 * c.width, 2 * c.width), layers_per_block=c.layers_per_block,
+        down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D" if attn else "DownBlock2D"),
+        up_block_types=("AttnUpBlock2D" if attn else "UpBlock2D", "UpBlock2D", "UpBlock2D"),
+        norm_num_groups=math.gcd(c.width, 8), attention_head_dim=2 * c.width,  # one head over 49 positions
+        num_class_embeds=N_CLASSES + 1,
+    )
+
+
+class Diffusion(nn.Module, PyTorchModelHubMixin):
+    def __init__(self, config: DiffusionConfig):
+        super().__init__()
+        self.config = config
+        self.unet = build_unet(config)
+        self.unet_ema = copy.deepcopy(self.unet).requires_grad_(False)
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        noise = denoising.make_scheduler(self.scheduler_config(), "ddpm")
+        self.register_buffer("alphas_cumprod", noise.alphas_cumprod.float(), persistent=False)  # abar_t, (T,)
+
+    def scheduler_config(self) -> dict:
+        """The forward process every sampler is built from (trailing spacing: few-step solvers start
+        from pure noise, Lin et al. 2024)."""
+        return {"num_train_timesteps": self.config.train_timesteps, "beta_schedule": self.config.beta_schedule,
+                "prediction_type": "epsilon", "clip_sample": True, "timestep_spacing": "trailing"}
+
+    def loss(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
+        images, labels = batch  # (B, 1, 28, 28) in [-1, 1], (B,)
+        b = len(images)
+        drop = torch.rand(b, device=images.device) < self.config.label_dropout
+        labels = torch.where(drop, torch.full_like(labels, NULL_LABEL), labels)
+        t = torch.randint(0, self.config.train_timesteps, (b,), device=images.device)
+        eps = torch.randn_like(images)
+        abar = self.alphas_cumprod[t].view(b, 1, 1, 1)
+        noisy = abar.sqrt() * images + (1 - abar).sqrt() * eps
+        loss = F.mse_loss(self.unet(noisy, t, class_labels=labels).sample, eps)
+        return loss, {}
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        decay = self.config.ema_decay if int(self.steps) >= self.config.ema_start else 0.0
+        for avg, new in zip(self.unet_ema.parameters(), self.unet.parameters()):
+            avg.lerp_(new, 1.0 - decay)
+        self.steps += 1
+
+    def denoise(self, labels: torch.Tensor, *, generator: torch.Generator,
+                settings: denoising.Sampler = denoising.Sampler()):
+        """Frames of denoising len(labels) digits; labels (n,) hold 0-9 or NULL_LABEL (unconditional)."""
+        scheduler = denoising.make_scheduler(self.scheduler_config(), settings.scheduler)
+        return denoising.trajectory(self.unet_ema, scheduler, labels, null=NULL_LABEL, shape=IMAGE_SHAPE,
+                                    generator=generator, steps=settings.steps, guidance=settings.guidance)
+
+    def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
+               truncation: Optional[float] = None, settings: denoising.Sampler = denoising.Sampler()) -> torch.Tensor:
+        """n images (n, 1, 28, 28) in [-1, 1] with `settings` (the metrics' sampler by default);
+        labels (n,) default to 0..9 repeating. There is no latent to truncate: `truncation` is ignored."""
+        if labels is None:
+            labels = torch.arange(n) % N_CLASSES
+        return denoising.final(self.denoise(labels, generator=generator, settings=settings)).noisy.clamp(-1, 1)
+
+
+def train_step(model: Diffusion, batch, optimizers) -> Dict[str, float]:
+    logs = single_loss_step(model, batch, optimizers)
+    model.update_ema()
+    return logs
+
+
+def held_out(model: Diffusion, batch) -> Dict[str, float]:
+    """The loss of the averaged weights (the ones that sample) on unseen digits."""
+    live, model.unet = model.unet, model.unet_ema
+    try:
+        loss, _ = model.loss(batch)
+    finally:
+        model.unet = live
+    return {"loss": loss.item()}
+
+
+FAMILY = Family(
+    name="diffusion",
+    title="Diffusion (class-conditional UNet, diffusers)",
+    output="image",
+    model_cls=Diffusion,
+    config_cls=DiffusionConfig,
+    data="mnist",
+    recipe=TrainConfig(steps=7000, batch_size=64, lr=5e-4, warmup_steps=200, schedule="cosine"),
+    quick_recipe=TrainConfig(steps=150, batch_size=32, lr=1e-3, warmup_steps=20),
+    quick_config={"width": 16, "ema_start": 50, "ema_decay": 0.95},
+    tiny={"width": 4, "ema_start": 0},
+    train_step=train_step,
+    held_out=held_out,
+)
