@@ -54,6 +54,8 @@ def build_unet(c: DiffusionConfig) -> UNet2DModel:
 
 
 class Diffusion(nn.Module, PyTorchModelHubMixin):
+    null_label = NULL_LABEL  # the label that asks for no particular digit
+
     def __init__(self, config: DiffusionConfig):
         super().__init__()
         self.config = config

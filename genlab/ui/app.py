@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from genlab import limits, weights  # noqa: E402
-from genlab.ui import gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
@@ -24,7 +24,7 @@ and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
-TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
+TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Diffusion", diffusion_tab.build), ("Compare", compare_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
 
 
 @dataclass
@@ -39,7 +39,8 @@ class Shared:
 
 CSS = """
 #gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img,
-#vae-recon img, #vae-grid img, #vae-strip img, #vae-gif img, #vae-prior img { image-rendering: pixelated; }
+#vae-recon img, #vae-grid img, #vae-strip img, #vae-gif img, #vae-prior img,
+#diffusion-live img, #diffusion-gif img, .compare-grid img { image-rendering: pixelated; }
 """
 
 

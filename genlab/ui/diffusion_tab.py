@@ -1,0 +1,112 @@
+"""The Diffusion tab: sample digits and watch them emerge from noise, step by step."""
+
+import time
+from functools import partial
+
+import gradio as gr
+
+from genlab import denoising, diffusion_view, sampling
+from genlab.ui import forms
+from genlab.ui.errors import user_errors
+from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
+from genlab.ui.outputs import OutputFiles
+from genlab.ui.store import PRETRAINED, ModelStore
+
+HOW_IT_WORKS = r"""
+### How it works
+**Forward noising.** Take a digit $x_0$ and mix in Gaussian noise $\epsilon$:
+$x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon$. As $t$ goes from 0 to 1000,
+$\bar\alpha_t$ falls from 1 to 0 (a cosine schedule, Nichol & Dhariwal 2021) and the digit drowns.
+
+**The denoising objective.** A UNet sees $x_t$, $t$ and the label $y$ and predicts the noise
+$\epsilon$ that was mixed in; training minimises $\lVert \epsilon - \epsilon_\theta(x_t, t, y) \rVert^2$
+(Ho et al. 2020). Knowing $\epsilon$ gives a guess of the clean digit,
+$\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon) / \sqrt{\bar\alpha_t}$: the right-hand picture
+above. Early guesses are blurry averages of all plausible digits; they sharpen as the noise goes.
+
+**Sampling** walks back from pure noise. **DDPM** takes all 1000 small steps and adds fresh noise
+at each. **DDIM** (Song et al. 2021) treats the same network as an ordinary differential equation and
+can jump: 25 steps look almost as good. **DPM-Solver++** (Lu et al. 2022) solves that equation with
+a second-order multistep method, so about 10-20 steps suffice. Fewer steps: faster, and at some
+point blurrier. Same seed, same starting noise, same digits.
+
+**Guidance.** 10% of training labels were hidden, so the network also knows $p(x)$ with no label.
+Classifier-free guidance (Ho & Salimans 2022) extrapolates away from that:
+$\hat\epsilon = \epsilon_\theta(x_t, \varnothing) + w\,(\epsilon_\theta(x_t, y) - \epsilon_\theta(x_t, \varnothing))$.
+$w = 1$ is the plain conditional model, $w > 1$ gives clearer, more typical digits and less variety
+(and costs two network calls per step), $w = 0$ ignores the label.
+"""
+
+SCHEDULER_CHOICES = [(choice.title, name) for name, choice in denoising.SCHEDULERS.items()]
+DEFAULT = denoising.Sampler("ddim", denoising.SCHEDULERS["ddim"].default_steps, denoising.Sampler().guidance)
+
+
+def denoise_stream(store: ModelStore, outputs: OutputFiles, digit, n, seed, scheduler, steps, guidance,
+                   model=PRETRAINED, session=None):
+    """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF."""
+    request = diffusion_view.diffusion_request(digit, n, seed, scheduler, steps, guidance)
+    chosen = store.choose("diffusion", model, session)
+    began = time.perf_counter()
+    skip = gr.skip()
+    for view in diffusion_view.watch(chosen, request):
+        if view.noisy is None:
+            continue
+        picture = diffusion_view.side_by_side(view.noisy, view.clean)
+        status = f"step **{view.index} / {view.steps}** (t = {view.timestep})"
+        if not view.done:
+            yield picture, status, skip, skip, skip, skip
+    seconds = time.perf_counter() - began
+    status = (f"**Done**: {request.n} digits, {request.settings.steps} {request.settings.scheduler} steps, "
+              f"guidance {request.settings.guidance:g}, in {seconds:.2f} s ({1000 * seconds / request.n:.0f} ms per digit).")
+    frames = [diffusion_view.side_by_side(noisy, clean, scale=2) for _, _, noisy, clean in view.kept]
+    gif = outputs.gif(frames, f"diffusion-{request.settings.scheduler}-{request.seed}", bounce=False)
+    scrubber = gr.Slider(0, len(view.kept) - 1, value=len(view.kept) - 1, step=1, interactive=True,
+                         label=f"Kept steps (of {view.steps})")
+    yield picture, status, view.kept, scrubber, gif, gif
+
+
+def scrub(kept, position):
+    """The kept frame at the scrubber's position, and what it shows."""
+    step, timestep, noisy, clean = diffusion_view.check_kept(kept, position)
+    return diffusion_view.side_by_side(noisy, clean), f"step {step} (t = {timestep})"
+
+
+def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+    store, session = shared.store, shared.session
+    limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            model = forms.model_picker("diffusion", session)
+            digit = gr.Dropdown(diffusion_view.DIGIT_CHOICES, value="mix", label="Digit", elem_id="diffusion-digit",
+                                info="'mix': every digit, one column each; 'none': no label (unconditional)")
+            n = gr.Slider(1, diffusion_view.MAX_SAMPLES, value=20, step=1, label="Number of samples")
+            scheduler = gr.Radio(SCHEDULER_CHOICES, value=DEFAULT.scheduler, label="Scheduler")
+            steps = gr.Slider(1, 1000, value=DEFAULT.steps, step=1, label="Steps", elem_id="diffusion-steps",
+                              info="network evaluations; DPM-Solver++ takes at most "
+                                   f"{denoising.SCHEDULERS['dpm++'].max_steps}")
+            guidance = gr.Slider(0, denoising.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.25,
+                                 label="Guidance w", info="1: plain conditional; higher: clearer, less varied")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            with gr.Row():
+                button = gr.Button("Sample", variant="primary", elem_id="diffusion-sample")
+                stop = gr.Button("Stop", elem_id="diffusion-stop")
+        with gr.Column(scale=3):
+            status = gr.Markdown("Press **Sample** to watch digits emerge from noise.", elem_id="diffusion-status")
+            live = gr.Image(label="Noisy x_t (left) and the model's guess of the clean digits x_0 (right)",
+                            format="png", image_mode="L", elem_id="diffusion-live", buttons=["download", "fullscreen"])
+            kept = gr.State([])
+            scrubber = gr.Slider(0, 0, value=0, step=1, label="Kept steps", interactive=False,
+                                 elem_id="diffusion-scrubber")
+            with gr.Row():
+                animation = gr.Image(label="Trajectory", type="filepath", elem_id="diffusion-gif")
+                download = gr.File(label="Download the GIF")
+    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
+                                                {"left": "$", "right": "$", "display": False}])
+
+    scheduler.change(lambda name: gr.Slider(value=denoising.SCHEDULERS[name].default_steps), scheduler, steps,
+                     api_visibility="private", queue=False)
+    handler = user_errors(gpu(TEXT_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs)))
+    event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
+                         [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **limits)
+    stop.click(None, None, None, cancels=[event])
+    scrubber.release(user_errors(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub", queue=False)
