@@ -13,7 +13,7 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
-from genlab import devices, generation, images, sampling, weights
+from genlab import devices, generation, images, params, sampling, weights
 from genlab.models import FAMILIES, Family, get_family
 
 
@@ -24,14 +24,35 @@ def sample_images(family: Family, args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".png"):
         raise ValueError(f"--out must end in .png (a grid) or .npy (raw samples), got {out.name!r}")
+    settings = sampler_settings(family, args)
     model = weights.load(family, device=devices.resolve(args.device))
-    samples = sampling.sample_digits(model, request)
+    samples = sampling.sample_digits(model, request, settings)
     if out.suffix.lower() == ".npy":
         np.save(out, images.to_unit(samples), allow_pickle=False)
     else:
         images.grid_image(samples, scale=args.scale, columns=sampling.columns_for(request)).save(out)
     print(f"wrote {out} ({request.n} samples)", file=sys.stderr)
     return 0
+
+
+def sampler_flags() -> Dict[str, List[str]]:
+    """Each family-specific sampler flag (from the Family.sampler_cls dataclasses) -> the families taking it."""
+    flags: Dict[str, List[str]] = {}
+    for name, f in FAMILIES.items():
+        for field in params.tunable(f.sampler_cls) if f.sampler_cls else ():
+            flags.setdefault(field.name, []).append(name)
+    return flags
+
+
+def sampler_settings(family: Family, args: argparse.Namespace):
+    """The family's checked sampler settings from its flags (None for families without); flags meant
+    for other families are refused."""
+    for flag, owners in sampler_flags().items():
+        if getattr(args, flag) is not None and family.name not in owners:
+            raise ValueError(f"--{flag} is for {', '.join(owners)}; {family.name} has no such setting")
+    if family.sampler_cls is None:
+        return None
+    return family.sampler_cls.checked(**{f.name: getattr(args, f.name) for f in params.tunable(family.sampler_cls)})
 
 
 def sample_text(family: Family, args: argparse.Namespace) -> int:
@@ -107,6 +128,15 @@ def add_sample_parser(sub) -> None:
     g.add_argument("--truncation", type=float, help="truncate the latent noise to [-t, t] (default: none)")
     g.add_argument("--scale", type=int, choices=range(1, 17), metavar="1..16",
                    help=f"pixel upscaling of the PNG grid (default {image['scale']})")
+    seen = set()
+    for f in FAMILIES.values():
+        fields = [field for field in params.tunable(f.sampler_cls) if field.name not in seen] if f.sampler_cls else []
+        g = p.add_argument_group(f"{f.name} sampling") if fields else None
+        for field in fields:
+            seen.add(field.name)
+            spec = params.spec(field)
+            g.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), choices=spec["choices"],
+                           help=f"{spec['help']} (default {field.default!r})".replace("%", "%%"))
     g = p.add_argument_group(f"text families ({', '.join(families_making('text'))}; streamed to stdout, "
                              "the prompt first)")
     g.add_argument("--prompt", help="text to continue; every character must be in the model's vocabulary "

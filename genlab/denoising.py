@@ -12,7 +12,7 @@ from typing import Dict, Iterator, Optional, Tuple
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
-from genlab.params import check_value
+from genlab.params import check_value, param
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,30 @@ SCHEDULERS = {
     "ddpm": SchedulerChoice("DDPM (ancestral, Ho et al. 2020)", DDPMScheduler, {}, 1000, 1000),
     "ddim": SchedulerChoice("DDIM (deterministic, Song et al. 2021)", DDIMScheduler, {}, 1000, 25),
     "dpm++": SchedulerChoice("DPM-Solver++ 2M (Lu et al. 2022)", DPMSolverMultistepScheduler,
-                             {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 10),
+                             {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 20),
 }
 MAX_GUIDANCE = 10.0
 
 
 @dataclass(frozen=True)
 class Sampler:
-    """How to turn noise into digits: which solver, how many network evaluations, how much guidance."""
+    """How to turn noise into digits: which solver, how many network evaluations, how much guidance.
+    The defaults are what `python -m genlab eval diffusion` scores."""
 
-    scheduler: str = "dpm++"
-    steps: int = 20
-    guidance: float = 2.0
+    scheduler: str = param("dpm++", "solver: ddpm (1000 small noisy steps), ddim or dpm++ (few large ones)",
+                           choices=tuple(SCHEDULERS))
+    steps: int = param(20, "network evaluations (default: the scheduler's own; dpm++ at most 200)", 1, 1000)
+    guidance: float = param(2.0, "classifier-free guidance w: 1 plain conditional, higher clearer, 0 ignores "
+                                 "the digit", 0.0, MAX_GUIDANCE)
+
+    @classmethod
+    def checked(cls, scheduler=None, steps=None, guidance=None) -> "Sampler":
+        """Checked settings with unset values filled in: the scheduler's own step count, the default guidance."""
+        default = cls()
+        name = default.scheduler if scheduler is None else scheduler
+        chosen = SCHEDULERS.get(name)
+        steps = steps if steps is not None else chosen.default_steps if chosen else default.steps
+        return sampler(name, steps, default.guidance if guidance is None else guidance)
 
 
 def sampler(scheduler: str, steps, guidance) -> Sampler:

@@ -63,15 +63,17 @@ def columns_for(request: DigitRequest) -> int:
     return min(request.n, 10) if request.digit is None else math.ceil(math.sqrt(request.n))
 
 
-def sample_digits(model, request: DigitRequest) -> torch.Tensor:
+def sample_digits(model, request: DigitRequest, settings=None) -> torch.Tensor:
     """(n, 1, 28, 28) in [-1, 1]; the same request gives the same images on every run.
+    `settings`: the family's sampler settings (Family.sampler_cls), for families that have them.
 
     The latents come from a CPU generator, so they are identical on every device; the images then
     agree across devices up to floating-point rounding."""
     generator = torch.Generator().manual_seed(request.seed)
     with evaluating(model):
+        extra = {} if settings is None else {"settings": settings}
         return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
-                            truncation=request.truncation).cpu()
+                            truncation=request.truncation, **extra).cpu()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from diffusers import DDIMPipeline, DDPMPipeline, UNet2DModel
 from genlab import denoising, diffusion_view
 from genlab.models import FAMILIES
 from genlab.params import RequestError
-from tests.conftest import tiny
+from conftest import tiny
 
 FAMILY = FAMILIES["diffusion"]
 

@@ -46,6 +46,7 @@ class Family:
     train_step: Optional[Callable[[nn.Module, object, Dict[str, torch.optim.Optimizer]], Dict[str, float]]] = None
     held_out: Optional[Callable[[nn.Module, object], Dict[str, float]]] = None  # losses on unseen data
     finalize: Optional[Callable[[nn.Module], None]] = None  # readies weights for use before each save
+    sampler_cls: Optional[type] = None  # settings `sample` takes as `settings=` (a dataclass of param fields)
     storage_dtype: str = "float32"  # of shipped weight files; "float16" keeps larger models under 10 MB
 
     def make_optimizers(self, model: nn.Module, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:

@@ -135,4 +135,5 @@ FAMILY = Family(
     tiny={"width": 4, "ema_start": 0},
     train_step=train_step,
     held_out=held_out,
+    sampler_cls=denoising.Sampler,
 )

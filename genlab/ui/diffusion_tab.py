@@ -60,7 +60,7 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, digit, n, seed, sche
               f"guidance {request.settings.guidance:g}, in {seconds:.2f} s ({1000 * seconds / request.n:.0f} ms per digit).")
     frames = [diffusion_view.side_by_side(noisy, clean, scale=2) for _, _, noisy, clean in view.kept]
     gif = outputs.gif(frames, f"diffusion-{request.settings.scheduler}-{request.seed}", bounce=False)
-    scrubber = gr.Slider(0, len(view.kept) - 1, value=len(view.kept) - 1, step=1, interactive=True,
+    scrubber = gr.Slider(0, max(1, len(view.kept) - 1), value=len(view.kept) - 1, step=1, interactive=True,
                          label=f"Kept steps (of {view.steps})")
     yield picture, status, view.kept, scrubber, gif, gif
 
@@ -95,7 +95,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
             live = gr.Image(label="Noisy x_t (left) and the model's guess of the clean digits x_0 (right)",
                             format="png", image_mode="L", elem_id="diffusion-live", buttons=["download", "fullscreen"])
             kept = gr.State([])
-            scrubber = gr.Slider(0, 0, value=0, step=1, label="Kept steps", interactive=False,
+            scrubber = gr.Slider(0, 1, value=0, step=1, label="Kept steps", interactive=False,
                                  elem_id="diffusion-scrubber")
             with gr.Row():
                 animation = gr.Image(label="Trajectory", type="filepath", elem_id="diffusion-gif")
