@@ -78,3 +78,20 @@ def test_text_streams_into_the_page_and_grows(page):
     growing = [n for n in lengths if len("ROMEO:") < n < len(final)]
     assert len(set(growing)) >= 2  # seen part-way, more than once: it streamed, not one final answer
     expect(page.locator("#text-tokens")).to_be_visible()
+
+
+def test_diffusion_tab_streams_denoising_frames(page):
+    page.get_by_role("tab", name="Diffusion").click()
+    page.locator("#diffusion-sample").click()
+    seen = set()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        text = page.locator("#diffusion-status").inner_text()
+        seen.add(text)
+        if "Done" in text:
+            break
+        page.wait_for_timeout(50)
+    assert any(re.search(r"step \d+ / 25", t) for t in seen), seen  # frames arrived while it ran
+    assert any("Done" in t for t in seen)
+    expect(page.locator("#diffusion-live img")).to_be_visible()
+    expect(page.locator("#diffusion-gif img")).to_be_visible(timeout=30000)
