@@ -2,6 +2,7 @@
 
 import io
 import math
+import textwrap
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -63,6 +64,16 @@ def annotated_grid(images: torch.Tensor, captions: Sequence[str], correct: Seque
             draw.rectangle([x - 2, y - 2, x + cell_w + 1, y + cell_h + 1], outline=ink, width=2)
         draw.text((x + 1, y + cell_h + 1), captions[i], fill=ink, font=font)
     return canvas
+
+
+def message(text: str, width: int = 420) -> np.ndarray:
+    """A (H, W) uint8 picture of `text`, wrapped: for answers that must be an image but cannot be digits."""
+    lines = textwrap.wrap(text, width=width // 7) or [""]
+    canvas = Image.new("L", (width, 16 * len(lines) + 12), 255)
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((6, 6 + 16 * i), line, fill=0, font=ImageFont.load_default())
+    return np.asarray(canvas)
 
 
 def frames(images: torch.Tensor, scale: int = 6) -> List[np.ndarray]:

@@ -7,6 +7,7 @@ inception score (Salimans et al. 2016, with the judge as classifier) is exp E[KL
 10 for confident, perfectly balanced classes.
 """
 
+import dataclasses
 from typing import Callable, Dict
 
 import numpy as np
@@ -119,6 +120,8 @@ def evaluate_images(family: Family, model, judge, *, n: int = 10000,
     }
     if family.conditional:
         summary["class fidelity"] = round(float((predicted == groups).mean()), 4)
+    if family.sampler_cls is not None:  # scores depend on how the family samples: say how
+        summary["sampler"] = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(family.sampler_cls()).items())
     summary["intra-class diversity"] = round(float(np.mean(list(diversity.values()))), 3)
     summary["intra-class diversity (real)"] = round(float(np.mean(list(real_diversity.values()))), 3)
     result = {

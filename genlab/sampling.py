@@ -6,7 +6,7 @@ before touching a model, so a bad request costs microseconds, not a forward pass
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import torch
 
@@ -74,6 +74,18 @@ def sample_digits(model, request: DigitRequest, settings=None) -> torch.Tensor:
         extra = {} if settings is None else {"settings": settings}
         return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
                             truncation=request.truncation, **extra).cpu()
+
+
+def sample_batch(model, requests: List[DigitRequest]) -> List[torch.Tensor]:
+    """Several requests (several users) in one decoder pass: a list of (n_i, 1, 28, 28) in [-1, 1].
+
+    Each request draws exactly the latents `sample_digits` would (its own seeded generator), so a
+    user gets the same digits whether or not the server batched the request with others."""
+    with evaluating(model):
+        z = torch.cat([model.latents(r.n, generator=torch.Generator().manual_seed(r.seed), truncation=r.truncation)
+                       for r in requests])
+        labels = torch.cat([labels_for(r.n, r.digit) for r in requests])
+        return list(model.decode(z, labels).cpu().split([r.n for r in requests]))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import pytest
 from gradio_client import Client
 from PIL import Image
 
+from genlab import images, sampling
 from genlab.ui import gan_tab
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
@@ -106,3 +107,25 @@ def test_interpolation_gifs_do_not_pile_up(store):
     for seed in range(5):
         gan_tab.interpolation(store, outputs, "3", seed, seed + 1, 2, 0)
     assert len(list(outputs.folder.glob("*.gif"))) == 3
+
+
+def test_batched_users_get_exactly_the_grids_they_would_get_alone(store):
+    asks = [("mix", 20, 5, 0), ("3", 7, 1, 1.5), ("mix", 20, 5, 0), ("9", 1, 2, 0)]
+    grids, = gan_tab.sample_grids(store, *zip(*asks), ["pretrained"] * 4, [None] * 4)
+    for (digit, n, seed, truncation), grid in zip(asks, grids):
+        request = sampling.digit_request(digit, n, seed, truncation or None)
+        alone = images.grid(sampling.sample_digits(store.get("gan"), request), columns=sampling.columns_for(request),
+                            scale=3)
+        assert grid.shape == alone.shape
+        assert np.abs(grid.astype(int) - alone).max() <= 1  # batch size may change float rounding, not digits
+
+
+def test_a_batch_of_bad_requests_is_refused_before_any_model_work():
+    with pytest.raises(ValueError, match="number of samples must be from 1 to 100"):
+        gan_tab.sample_grids(NoModels(), ["3", "3"], [0, 1000], [0, 0], [0, 0], ["pretrained"] * 2, [None] * 2)
+
+
+def test_a_bad_request_never_fails_the_good_ones_batched_with_it(store):
+    grids, = gan_tab.sample_grids(store, ["3", "3"], [4, 1000], [0, 0], [0, 0], ["pretrained"] * 2, [None] * 2)
+    assert grids[0].shape == gan_tab.sample_grid(store, "3", 4, 0, 0).shape
+    assert grids[1].shape[1] == 420 and grids[1].min() < 50 and grids[1].max() == 255  # the message, as a picture

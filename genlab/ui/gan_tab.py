@@ -1,5 +1,6 @@
 """The GAN tab: sample digits, see what the judge makes of them, walk between two latents."""
 
+import os
 from functools import partial
 from typing import Tuple
 
@@ -7,8 +8,9 @@ import gradio as gr
 import numpy as np
 import torch
 
-from genlab import images, sampling
+from genlab import images, params, sampling
 from genlab.metrics import judge_outputs
+from genlab.params import RequestError
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
@@ -48,9 +50,36 @@ def _truncation(value):
 
 def sample_grid(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED, session=None) -> np.ndarray:
     """The crisp grid of `n` samples: (H, W) uint8, nearest-neighbour upscaled."""
-    request = sampling.digit_request(digit, n, seed, _truncation(truncation))  # validate before model work
-    samples = sampling.sample_digits(store.choose("gan", model, session), request)
-    return images.grid(samples, columns=sampling.columns_for(request), scale=3)
+    return sample_grids(store, [digit], [n], [seed], [truncation], [model], [session])[0][0]
+
+
+def sample_grids(store: ModelStore, digits, ns, seeds, truncations, models, sessions) -> list:
+    """sample_grid for a batch of users (Gradio `batch=True`: one list per input, one list per output).
+
+    Requests for the same model share one generator pass; each user still gets exactly the grid
+    sample_grid would give them. A bad request never fails the others batched with it: alone it
+    raises its RequestError; among valid ones it gets a picture of the message instead of digits."""
+    requests, refusals = [], []
+    for digit, n, seed, truncation in zip(digits, ns, seeds, truncations):
+        try:
+            requests.append(sampling.digit_request(digit, n, seed, _truncation(truncation)))
+        except RequestError as err:
+            requests.append(None)
+            refusals.append(err)
+    if len(refusals) == len(requests):
+        raise refusals[0]
+    grids = [images.message(str(refusals.pop(0))) if r is None else None for r in requests]
+    chosen = {i: store.choose("gan", models[i], sessions[i]) for i, r in enumerate(requests) if r is not None}
+    for model in {id(m): m for m in chosen.values()}.values():
+        mine = [i for i, m in chosen.items() if m is model]
+        for i, samples in zip(mine, sampling.sample_batch(model, [requests[i] for i in mine])):
+            grids[i] = images.grid(samples, columns=sampling.columns_for(requests[i]), scale=3)
+    return [grids]
+
+
+def max_batch() -> int:
+    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1 turns batching off)."""
+    return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "16")), int, 1, 64)
 
 
 def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
@@ -117,8 +146,10 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                                                 {"left": "$", "right": "$", "display": False}])
 
     inputs = [digit, n, seed, truncation, model, session]
+    # batched across users: one generator pass serves everyone waiting (see benchmarks/load_test.py)
     event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
-                  user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grid, store))), inputs, grid, api_name="gan_sample", **limits)
+                  user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grids, store))), inputs, grid, api_name="gan_sample",
+                  batch=True, max_batch_size=max_batch(), **limits)
     event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(judge_verdicts, store))), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)
     i_button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, shared.outputs))), [i_digit, seed_a, seed_b, steps, truncation, model, session],
