@@ -1,8 +1,11 @@
 """Load test: N concurrent gradio_client users against `python app.py` for a bounded time.
 
-Usage: python benchmarks/load_test.py [--users 32] [--seconds 60] [--endpoints gan vae text]
+Usage: python benchmarks/load_test.py [--users 32] [--seconds 60] [--endpoints gan vae text diffusion]
+                                     [--batching on off]
 Prints requests accepted, refused because the queue was full, other errors (must be 0), p50/p95
 latency per endpoint, the server's memory before and after, and the files left in its cache.
+`--batching on off` runs the same load twice, with the GAN endpoint batching users
+($GENLAB_MAX_BATCH=16) and without (1), and prints both, so the throughput gain is measured in one run.
 Targets on a 2-core machine: 32 users on the GAN endpoint, 0 errors, p95 <= 2 s; memory growth
 under 100 MB over 500 requests.
 """
@@ -31,7 +34,9 @@ ENDPOINTS = {
     "gan": ("/gan_sample", lambda seed: ("mix", 40, seed, 0, "pretrained")),
     "vae": ("/vae_sample", lambda seed: (40, seed, "pretrained")),
     "text": ("/text_generate", lambda seed: ("gpt", "pretrained", "ROMEO:", 100, 0.8, 0, 1.0, seed)),
+    "diffusion": ("/diffusion_sample", lambda seed: ("mix", 10, seed, "dpm++", 10, 2.0, "pretrained")),
 }
+BATCHING = {"on": "16", "off": "1"}  # $GENLAB_MAX_BATCH
 
 
 @dataclass
@@ -84,31 +89,42 @@ def percentile(values: List[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
+def measure(args, max_batch: str) -> dict:
+    cache = Path(tempfile.mkdtemp(prefix="genlab-load-cache-"))
+    env = {"GRADIO_TEMP_DIR": str(cache), "GENLAB_MAX_BATCH": max_batch}
+    with served([sys.executable, "app.py"], ROOT, env) as (url, _, process):
+        run_load(url, 2, 3, args.endpoints)  # warm-up: models loaded, first requests served
+        before = rss_mb(process.pid)
+        tally = run_load(url, args.users, args.seconds, args.endpoints)
+        after = rss_mb(process.pid)
+    return {"tally": tally, "before": before, "after": after, "files": sum(1 for p in cache.rglob("*") if p.is_file())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS), choices=list(ENDPOINTS))
+    parser.add_argument("--batching", nargs="+", default=["on"], choices=list(BATCHING))
     args = parser.parse_args()
-    cache = Path(tempfile.mkdtemp(prefix="genlab-load-cache-"))
-    with served([sys.executable, "app.py"], ROOT, {"GRADIO_TEMP_DIR": str(cache)}) as (url, _, process):
-        run_load(url, 2, 3, args.endpoints)  # warm-up: models loaded, first requests served
-        before = rss_mb(process.pid)
-        tally = run_load(url, args.users, args.seconds, args.endpoints)
-        after = rss_mb(process.pid)
-    answered = sum(len(v) for v in tally.latencies.values())
-    print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}")
-    print("| endpoint | answered | p50 | p95 |")
-    print("|---|---|---|---|")
-    for name, values in sorted(tally.latencies.items()):
-        print(f"| {name} | {len(values)} | {percentile(values, 50):.2f} s | {percentile(values, 95):.2f} s |")
-    print(f"accepted and answered: {answered}; refused (queue full): {tally.refused}; other errors: "
-          f"{len(tally.errors)}")
-    for error in tally.errors[:5]:
-        print("  ", error)
-    files = sum(1 for p in cache.rglob("*") if p.is_file())
-    print(f"server memory: {before:.0f} MB before, {after:.0f} MB after ({after - before:+.0f} MB over "
-          f"{answered} requests); files left in its cache: {files}")
+    print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}\n")
+    print("| batching | endpoint | answered | per second | p50 | p95 |")
+    print("|---|---|---|---|---|---|")
+    summaries = []
+    for mode in args.batching:
+        result = measure(args, BATCHING[mode])
+        tally = result["tally"]
+        for name, values in sorted(tally.latencies.items()):
+            print(f"| {mode} | {name} | {len(values)} | {len(values) / args.seconds:.1f} | "
+                  f"{percentile(values, 50):.2f} s | {percentile(values, 95):.2f} s |")
+        answered = sum(len(v) for v in tally.latencies.values())
+        summaries.append(
+            f"batching {mode}: accepted and answered {answered}; refused (queue full) {tally.refused}; other errors "
+            f"{len(tally.errors)}; server memory {result['before']:.0f} MB before, {result['after']:.0f} MB after "
+            f"({result['after'] - result['before']:+.0f} MB over {answered} requests); files left in its cache: "
+            f"{result['files']}" + "".join(f"\n   {error}" for error in tally.errors[:5]))
+    print()
+    print("\n".join(summaries))
 
 
 if __name__ == "__main__":
