@@ -17,7 +17,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import denoising  # noqa: E402
+from genlab import denoising, limits  # noqa: E402
 from genlab.ui import diffusion_tab  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
@@ -57,7 +57,7 @@ def main() -> None:
             "library (model.sample)": lambda: model.sample(N, generator=torch.Generator().manual_seed(0),
                                                            settings=settings),
             "tab (streaming, kept frames, GIF)": lambda: list(diffusion_tab.denoise_stream(
-                store, outputs, "mix", N, 0, name, steps, guidance)),
+                store, outputs, limits.LOCAL, "mix", N, 0, name, steps, guidance)),
         }
         # the loops agree: same digits from the bare loop and the library
         torch.testing.assert_close(paths["bare diffusers loop"]().clamp(-1, 1), paths["library (model.sample)"]())

@@ -18,10 +18,13 @@ class TrainLimits:
     max_batch_size: int
     max_parameters: int
     max_seconds: float  # wall time of one run (one session of it: a resume gets a fresh budget)
+    max_denoising: int = 64 * 1000  # samples x steps of one diffusion request (64 digits of 1000-step DDPM)
 
 
 LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
-PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600)
+# a shared CPU: 64 digits x 100 steps (or 16 x 400) keep one user's request under a minute
+PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
+                     max_denoising=64 * 100)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
 ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=100)
@@ -36,3 +39,11 @@ def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
     count = sum(p.numel() for p in model.parameters())
     if count > limits.max_parameters:
         raise RequestError(f"the model would have {count:,} parameters; at most {limits.max_parameters:,} here")
+
+
+def check_denoising(samples: int, steps: int, limits: TrainLimits) -> None:
+    """RequestError when one diffusion request would take more than this server lets one user spend."""
+    if samples * steps > limits.max_denoising:
+        raise RequestError(f"{samples} digits x {steps} steps is more than this server allows per request "
+                           f"(samples x steps at most {limits.max_denoising:,}); use fewer steps (DPM-Solver++ "
+                           f"needs about 20) or fewer digits")

@@ -5,7 +5,7 @@ import pytest
 from gradio_client import Client
 from PIL import Image
 
-from genlab import cli, compare
+from genlab import cli, compare, limits
 from genlab.models import FAMILIES
 from genlab.ui import compare_tab, diffusion_tab
 from genlab.ui.outputs import OutputFiles
@@ -28,7 +28,7 @@ class TinyStore:
 
 def test_sampling_streams_frames_then_the_scrubber_and_a_gif(tmp_path):
     outputs = OutputFiles()
-    updates = list(diffusion_tab.denoise_stream(TinyStore(), outputs, "mix", 4, 0, "ddim", 6, 2.0))
+    updates = list(diffusion_tab.denoise_stream(TinyStore(), outputs, limits.LOCAL, "mix", 4, 0, "ddim", 6, 2.0))
     assert len(updates) >= 2  # at least the first live frame and the finished one
     first, last = updates[0], updates[-1]
     assert "step **1 / 6**" in first[1] and "Done" in last[1]
@@ -48,7 +48,14 @@ def test_sampling_streams_frames_then_the_scrubber_and_a_gif(tmp_path):
 ])
 def test_bad_requests_are_refused_before_any_model_work(args, message):
     with pytest.raises(ValueError, match=message):
-        next(diffusion_tab.denoise_stream(TinyStore(allow=False), OutputFiles(), *args))
+        next(diffusion_tab.denoise_stream(TinyStore(allow=False), OutputFiles(), limits.LOCAL, *args))
+
+
+def test_public_servers_cap_the_work_of_one_request():
+    request = ("mix", 64, 0, "ddpm", 1000, 2.0)
+    with pytest.raises(ValueError, match="samples x steps at most 6,400"):
+        next(diffusion_tab.denoise_stream(TinyStore(allow=False), OutputFiles(), limits.PUBLIC, *request))
+    assert next(diffusion_tab.denoise_stream(TinyStore(), OutputFiles(), limits.PUBLIC, "mix", 64, 0, "ddim", 100, 2.0))
 
 
 def test_compare_shows_every_image_family_with_its_figures():

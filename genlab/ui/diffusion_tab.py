@@ -5,7 +5,8 @@ from functools import partial
 
 import gradio as gr
 
-from genlab import denoising, diffusion_view, sampling
+from genlab import denoising, diffusion_view, limits, sampling
+from genlab.limits import TrainLimits
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
@@ -41,10 +42,11 @@ SCHEDULER_CHOICES = [(choice.title, name) for name, choice in denoising.SCHEDULE
 DEFAULT = denoising.Sampler("ddim", denoising.SCHEDULERS["ddim"].default_steps, denoising.Sampler().guidance)
 
 
-def denoise_stream(store: ModelStore, outputs: OutputFiles, digit, n, seed, scheduler, steps, guidance,
-                   model=PRETRAINED, session=None):
+def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
+                   guidance, model=PRETRAINED, session=None):
     """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF."""
     request = diffusion_view.diffusion_request(digit, n, seed, scheduler, steps, guidance)
+    limits.check_denoising(request.n, request.settings.steps, server)
     chosen = store.choose("diffusion", model, session)
     began = time.perf_counter()
     skip = gr.skip()
@@ -105,7 +107,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
 
     scheduler.change(lambda name: gr.Slider(value=denoising.SCHEDULERS[name].default_steps), scheduler, steps,
                      api_visibility="private", queue=False)
-    handler = user_errors(gpu(TEXT_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs)))
+    handler = user_errors(gpu(TEXT_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
     event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
                          [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **limits)
     stop.click(None, None, None, cancels=[event])
