@@ -6,7 +6,7 @@ import gradio as gr
 
 from genlab import compare, images, sampling
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.store import ModelStore
 
 EXPLAINER = """Each family draws the same digit with the same seed; the table puts the time this click took
@@ -37,6 +37,6 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                       elem_classes=["compare-grid"]) for f in compare.image_families()]
     figures = gr.Markdown(elem_id="compare-table")
     gr.Markdown(EXPLAINER)
-    button.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(compare_digits, store))), [digit, n, seed],
+    button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(compare_digits, store))), [digit, n, seed],
                  [*grids, figures], api_name="compare", concurrency_id=concurrency_id,
                  concurrency_limit=store.concurrency_limit)

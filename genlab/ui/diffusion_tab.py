@@ -9,7 +9,7 @@ from genlab import denoising, diffusion_view, limits, sampling
 from genlab.limits import TrainLimits
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
+from genlab.ui.gpu import DENOISE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore
 
@@ -107,7 +107,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
 
     scheduler.change(lambda name: gr.Slider(value=denoising.SCHEDULERS[name].default_steps), scheduler, steps,
                      api_visibility="private", queue=False)
-    handler = user_errors(gpu(TEXT_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
+    handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
     event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
                          [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **limits)
     stop.click(None, None, None, cancels=[event])

@@ -12,7 +12,7 @@ from genlab import images, params, sampling
 from genlab.metrics import judge_outputs
 from genlab.params import RequestError
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import PRETRAINED, ModelStore

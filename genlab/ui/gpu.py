@@ -16,6 +16,7 @@ F = TypeVar("F", bound=Callable)
 # GPU seconds a ZeroGPU Space grants one call of each kind (it queues calls that ask for more)
 SAMPLE_GPU_SECONDS = 20  # a grid, a reconstruction, an interpolation: well under a second on a GPU
 TEXT_GPU_SECONDS = 60  # up to 2,000 characters, one at a time
+DENOISE_GPU_SECONDS = 60  # up to 64 digits x 1000 guided DDPM steps: tens of seconds on a GPU
 TRAIN_GPU_SECONDS = 120  # ZeroGPU's usual cap per call: a public run is stopped by its wall-time limit first
 
 
