@@ -75,7 +75,7 @@ def scrub(kept, position):
 
 def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     store, session = shared.store, shared.session
-    limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    concurrency = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             model = forms.model_picker("diffusion", session)
@@ -109,6 +109,6 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                      api_visibility="private", queue=False)
     handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
     event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
-                         [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **limits)
+                         [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **concurrency)
     stop.click(None, None, None, cancels=[event])
     scrubber.release(user_errors(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub", queue=False)
