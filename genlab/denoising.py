@@ -27,9 +27,11 @@ class SchedulerChoice:
 # keyed by the name people type (CLI --scheduler, the tab's radio, metrics.json)
 SCHEDULERS = {
     "ddpm": SchedulerChoice("DDPM (ancestral, Ho et al. 2020)", DDPMScheduler, {}, 1000, 1000),
-    "ddim": SchedulerChoice("DDIM (deterministic, Song et al. 2021)", DDIMScheduler, {}, 1000, 25),
+    # DDIM without clipping: it clips its x_0 guess but keeps the unclipped eps, and under guidance the two
+    # disagree; measured on the shipped model, DDIM-25 at guidance 2 gives judge fidelity 0.6 clipped, 1.0 not
+    "ddim": SchedulerChoice("DDIM (deterministic, Song et al. 2021)", DDIMScheduler, {"clip_sample": False}, 1000, 25),
     "dpm++": SchedulerChoice("DPM-Solver++ 2M (Lu et al. 2022)", DPMSolverMultistepScheduler,
-                             {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 20),
+                             {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 10),
 }
 MAX_GUIDANCE = 10.0
 
@@ -41,7 +43,7 @@ class Sampler:
 
     scheduler: str = param("dpm++", "solver: ddpm (1000 small noisy steps), ddim or dpm++ (few large ones)",
                            choices=tuple(SCHEDULERS))
-    steps: int = param(20, "network evaluations (default: the scheduler's own; dpm++ at most 200)", 1, 1000)
+    steps: int = param(10, "network evaluations (default: the scheduler's own; dpm++ at most 200)", 1, 1000)
     guidance: float = param(2.0, "classifier-free guidance w: 1 plain conditional, higher clearer, 0 ignores "
                                  "the digit", 0.0, MAX_GUIDANCE)
 

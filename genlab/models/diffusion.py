@@ -66,10 +66,15 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
         self.register_buffer("alphas_cumprod", noise.alphas_cumprod.float(), persistent=False)  # abar_t, (T,)
 
     def scheduler_config(self) -> dict:
-        """The forward process every sampler is built from (trailing spacing: few-step solvers start
-        from pure noise, Lin et al. 2024)."""
+        """The forward process every sampler is built from.
+
+        "leading" spacing starts few-step solvers one stride below t = T. The cosine schedule's last
+        noise levels have abar_t near 0 (2e-9 at t = 999), where the clean-image guess
+        (x_t - sqrt(1 - abar) eps) / sqrt(abar) multiplies any error in eps by 1/sqrt(abar), about
+        20,000: measured on the shipped model, DPM-Solver++ from t = 999 makes noise (judge fidelity
+        0.3), from one stride below it makes digits (1.0)."""
         return {"num_train_timesteps": self.config.train_timesteps, "beta_schedule": self.config.beta_schedule,
-                "prediction_type": "epsilon", "clip_sample": True, "timestep_spacing": "trailing"}
+                "prediction_type": "epsilon", "clip_sample": True, "timestep_spacing": "leading"}
 
     def loss(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
         images, labels = batch  # (B, 1, 28, 28) in [-1, 1], (B,)
