@@ -78,8 +78,12 @@ def sample_grids(store: ModelStore, digits, ns, seeds, truncations, models, sess
 
 
 def max_batch() -> int:
-    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1 turns batching off)."""
-    return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "16")), int, 1, 64)
+    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1, the default, turns batching off).
+
+    Off by default because it does not pay here: 32 users on 2 CPU cores got 10.7 answers/s batched
+    (16) and 10.5 unbatched, since Gradio's per-request work, not the generator, is the bottleneck, and
+    the server grew by 495 MB instead of 99 MB (benchmarks/load_test.py --batching on off)."""
+    return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "1")), int, 1, 64)
 
 
 def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
@@ -146,7 +150,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
                                                 {"left": "$", "right": "$", "display": False}])
 
     inputs = [digit, n, seed, truncation, model, session]
-    # batched across users: one generator pass serves everyone waiting (see benchmarks/load_test.py)
+    # batched across users when $GENLAB_MAX_BATCH > 1: one generator pass serves everyone waiting
     event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
                   user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grids, store))), inputs, grid, api_name="gan_sample",
                   batch=True, max_batch_size=max_batch(), **limits)
