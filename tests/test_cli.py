@@ -66,7 +66,7 @@ def test_sample_writes_a_crisp_grid_png(tmp_path):
     (["sample", "gan", "--n", "4"], "gan makes images: give --out"),
     (["sample", "gpt", "--n-chars", "10000"], "number of characters must be from 1 to 2000, got 10000"),
     (["sample", "lstm", "--top-p", "0"], "top-p must be from 0.01 to 1"),
-    (["sample", "gpt", "--n", "5"], "--n is for image families (gan, vae); gpt makes text"),
+    (["sample", "gpt", "--n", "5"], "--n is for image families (gan, vae, diffusion); gpt makes text"),
     (["sample", "vae", "--prompt", "hi", "--out", "x.png"], "--prompt is for text families"),
 ])
 def test_bad_arguments_give_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
