@@ -60,7 +60,7 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits,
     seconds = time.perf_counter() - began
     status = (f"**Done**: {request.n} digits, {request.settings.steps} {request.settings.scheduler} steps, "
               f"guidance {request.settings.guidance:g}, in {seconds:.2f} s ({1000 * seconds / request.n:.0f} ms per digit).")
-    frames = [diffusion_view.side_by_side(noisy, clean, scale=2) for _, _, noisy, clean in view.kept]
+    frames = [diffusion_view.side_by_side(noisy, clean, scale=1) for _, _, noisy, clean in view.kept]  # upscaled by CSS
     gif = outputs.gif(frames, f"diffusion-{request.settings.scheduler}-{request.seed}", bounce=False)
     scrubber = gr.Slider(0, max(1, len(view.kept) - 1), value=len(view.kept) - 1, step=1, interactive=True,
                          label=f"Kept steps (of {view.steps})")
