@@ -73,7 +73,7 @@ def main() -> None:
             rows.append((f"{name} {steps}", label, median, median / bare))
     print(f"{N} digits, guidance {guidance:g} (two UNet branches per step), torch threads "
           f"{torch.get_num_threads()}, medians of {args.repeats}\n")
-    print(f"| sampler | path | seconds | vs bare loop |\n|---|---|---|---|")
+    print("| sampler | path | seconds | vs bare loop |\n|---|---|---|---|")
     for case, label, seconds, ratio in rows:
         print(f"| {case} | {label} | {seconds:.3f} | {ratio:.3f}x |")
 

@@ -53,8 +53,7 @@ def compare_request(digit, n, seed) -> sampling.DigitRequest:
 
 
 def figures(family: Family) -> Dict[str, object]:
-    path = weights.shipped(family) / "metrics.json"
-    summary = weights.read_json(path).get("summary", {}) if path.is_file() else {}
+    summary = weights.read_json(weights.shipped(family) / "metrics.json").get("summary", {})
     return {k: summary[k] for k in FIGURES if k in summary}
 
 

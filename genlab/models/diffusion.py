@@ -20,7 +20,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from genlab import denoising
-from genlab.models.base import Family, TrainConfig, model_device, single_loss_step
+from genlab.models.base import Family, TrainConfig, single_loss_step
 from genlab.params import param
 
 N_CLASSES = 10
@@ -77,6 +77,10 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
                 "prediction_type": "epsilon", "clip_sample": True, "timestep_spacing": "leading"}
 
     def loss(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
+        return self.noise_loss(batch, self.unet), {}
+
+    def noise_loss(self, batch: Tuple[torch.Tensor, torch.Tensor], unet: UNet2DModel) -> torch.Tensor:
+        """The denoising objective of `unet` (the live weights or their average) on one batch."""
         images, labels = batch  # (B, 1, 28, 28) in [-1, 1], (B,)
         b = len(images)
         drop = torch.rand(b, device=images.device) < self.config.label_dropout
@@ -85,8 +89,7 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
         eps = torch.randn_like(images)
         abar = self.alphas_cumprod[t].view(b, 1, 1, 1)
         noisy = abar.sqrt() * images + (1 - abar).sqrt() * eps
-        loss = F.mse_loss(self.unet(noisy, t, class_labels=labels).sample, eps)
-        return loss, {}
+        return F.mse_loss(unet(noisy, t, class_labels=labels).sample, eps)
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -119,12 +122,7 @@ def train_step(model: Diffusion, batch, optimizers) -> Dict[str, float]:
 
 def held_out(model: Diffusion, batch) -> Dict[str, float]:
     """The loss of the averaged weights (the ones that sample) on unseen digits."""
-    live, model.unet = model.unet, model.unet_ema
-    try:
-        loss, _ = model.loss(batch)
-    finally:
-        model.unet = live
-    return {"loss": loss.item()}
+    return {"loss": model.noise_loss(batch, model.unet_ema).item()}
 
 
 FAMILY = Family(

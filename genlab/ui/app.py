@@ -24,7 +24,8 @@ and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
-TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Diffusion", diffusion_tab.build), ("Compare", compare_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
+TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Diffusion", diffusion_tab.build),
+        ("Compare", compare_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
 
 
 @dataclass

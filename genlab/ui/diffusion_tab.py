@@ -39,7 +39,7 @@ $w = 1$ is the plain conditional model, $w > 1$ gives clearer, more typical digi
 """
 
 SCHEDULER_CHOICES = [(choice.title, name) for name, choice in denoising.SCHEDULERS.items()]
-DEFAULT = denoising.Sampler("ddim", denoising.SCHEDULERS["ddim"].default_steps, denoising.Sampler().guidance)
+DEFAULT = denoising.Sampler.checked("ddim")  # DDIM at its own step count, the default guidance
 
 
 def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
