@@ -32,18 +32,29 @@ class GPTConfig:
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
 
-def rope_tables(positions: torch.Tensor, head_dim: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin (T, D/2) of the RoPE angles position * 10000^(-2i/D), computed once per forward pass."""
-    half = head_dim // 2
-    inv_freq = 10000.0 ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
-    angles = positions.to(torch.float32)[:, None] * inv_freq[None]
-    return angles.cos().to(dtype), angles.sin().to(dtype)
+class RotaryTables(nn.Module):
+    """cos and sin (T, D/2) of the RoPE angles position * 10000^(-2i/D), computed once for the
+    positions seen so far and grown by doubling: a decoding step only slices them."""
+
+    def __init__(self, head_dim: int):
+        super().__init__()
+        half = head_dim // 2
+        self.register_buffer("inv_freq", 10000.0 ** (-torch.arange(half, dtype=torch.float32) / half), persistent=False)
+        self.register_buffer("cos", torch.empty(0, half), persistent=False)
+        self.register_buffer("sin", torch.empty(0, half), persistent=False)
+
+    def forward(self, start: int, length: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+        end = start + length
+        if end > self.cos.shape[0]:
+            positions = torch.arange(max(end, 2 * self.cos.shape[0], 256), device=self.inv_freq.device)
+            angles = positions.to(torch.float32)[:, None] * self.inv_freq[None]
+            self.cos, self.sin = angles.cos(), angles.sin()
+        return self.cos[start:end].to(dtype), self.sin[start:end].to(dtype)
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """RoPE: rotate channel pairs (i, i + D/2) of x (B, H, T, D) by the tables' angles."""
-    half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
+    """RoPE: rotate channel pairs (i, i + D/2) of x (..., T, D) by the tables' angles (T, D/2)."""
+    x1, x2 = x.chunk(2, dim=-1)
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
@@ -58,10 +69,13 @@ class KVCache:
 
     def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Write this step's k, v (B, H, T, D) and return every cached key and value of `layer`."""
-        slots = (self.slot + torch.arange(k.shape[2], device=k.device)) % self.context
-        self.k[layer][:, :, slots], self.v[layer][:, :, slots] = k, v
+        if k.shape[2] == 1:  # decoding: one slot, written in place
+            self.k[layer, :, :, self.slot], self.v[layer, :, :, self.slot] = k[:, :, 0], v[:, :, 0]
+        else:
+            slots = (self.slot + torch.arange(k.shape[2], device=k.device)) % self.context
+            self.k[layer][:, :, slots], self.v[layer][:, :, slots] = k, v
         filled = min(self.filled + k.shape[2], self.context)
-        return self.k[layer][:, :, :filled], self.v[layer][:, :, :filled]
+        return self.k[layer, :, :, :filled], self.v[layer, :, :, :filled]
 
     def advance(self, steps: int) -> None:
         self.slot = (self.slot + steps) % self.context
@@ -80,8 +94,8 @@ class SelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, rope: Tuple[torch.Tensor, torch.Tensor], layer: int = 0,
                 cache: Optional[KVCache] = None) -> torch.Tensor:
         b, t, c = x.shape  # (B, T, C)
-        q, k, v = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)  # (B, H, T, D)
-        q, k = rotate(q, *rope), rotate(k, *rope)
+        qkv = self.qkv(x).view(b, t, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
+        (q, k), v = rotate(qkv[:2], *rope).unbind(0), qkv[2]  # one rotation for queries and keys
         if cache is not None:
             keys, values = cache.store(layer, k, v)
             if t == 1:  # decoding: every cached key precedes the query, so no mask
@@ -117,6 +131,7 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
+        self.rope = RotaryTables(config.n_embd // config.n_head)
         self.head = nn.Linear(config.n_embd, len(self.vocab))
         self.apply(self._init)
         for name, p in self.named_parameters():  # GPT-2: scale residual projections by 1/sqrt(2 * layers)
@@ -134,9 +149,8 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         """ids (B, T) -> logits (B, T, V), and the cache (when given) now holding these positions too;
         ids continue the cached positions (none: they start at position 0)."""
         start = cache.position if cache is not None else 0
-        positions = torch.arange(start, start + ids.shape[1], device=ids.device)
         x = self.drop(self.embed(ids))  # (B, T, C)
-        rope = rope_tables(positions, self.config.n_embd // self.config.n_head, x.dtype)
+        rope = self.rope(start, ids.shape[1], x.dtype)
         for i, block in enumerate(self.blocks):
             x = block(x, rope, i, cache)
         if cache is not None:
