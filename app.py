@@ -10,8 +10,10 @@ import sys
 
 from genlab.ui import build_app
 from genlab.ui.app import launch_options, prepare
+from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
 
+cap_malloc_arenas()  # before the server's worker threads exist
 # built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides
 DEMO_PUBLIC = on_space(os.environ)
 demo = build_app(public=DEMO_PUBLIC)

@@ -155,3 +155,12 @@ def test_on_a_space_the_imported_demo_is_public(monkeypatch):
     monkeypatch.setenv("SPACE_ID", "someone/genlab")
     namespace = runpy.run_path(str(ROOT / "app.py"), run_name="imported_by_spaces")  # a fresh import, not __main__
     assert (namespace["demo"], built) == ("demo", [True])
+
+
+def test_malloc_arenas_are_capped_on_glibc_and_skipped_elsewhere(monkeypatch):
+    import platform
+    from genlab.ui import memory
+    if platform.libc_ver()[0] == "glibc":
+        assert memory.cap_malloc_arenas(2) is True
+    monkeypatch.setattr(memory.sys, "platform", "darwin")
+    assert memory.cap_malloc_arenas(2) is False
