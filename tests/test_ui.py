@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from gradio_client import Client
 from PIL import Image
 
@@ -138,3 +139,14 @@ def test_the_queue_sends_positions_on_a_timer_and_is_bounded():
     queue = prepare(gr.Blocks())._queue
     assert (queue.live_updates, queue.update_intervals) == (False, 1.0)
     assert (queue.max_size, queue.default_concurrency_limit) == (QUEUE_SIZE, 1)
+
+
+def test_served_models_are_channels_last_and_draw_the_same_digits(store):
+    from genlab import weights
+    from genlab.models import FAMILIES
+    served = store.get("gan")
+    conv = next(p for p in served.parameters() if p.dim() == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    request = sampling.digit_request("mix", 20, 3, None)
+    plain = sampling.sample_digits(weights.load(FAMILIES["gan"]), request)
+    assert torch.allclose(sampling.sample_digits(served, request), plain, atol=1e-5)

