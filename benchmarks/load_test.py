@@ -110,7 +110,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS), choices=list(ENDPOINTS))
-    parser.add_argument("--batching", nargs="+", default=["on"], choices=list(BATCHING))
+    parser.add_argument("--batching", nargs="+", default=["off"], choices=list(BATCHING),
+                        help="GAN batching modes to run, in order (default: off, as the app ships)")
     args = parser.parse_args()
     print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}\n")
     print("| batching | endpoint | answered | per second | p50 | p95 |")
