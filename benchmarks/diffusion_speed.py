@@ -23,7 +23,7 @@ from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 
 N = 16
-CASES = [("ddim", 25), ("dpm++", 10)]
+CASES = [("ddim", 25), ("dpm++", 10), ("sde-dpm++", 20)]  # the two, and the default sampler
 
 
 def bare_loop(model, scheduler_name: str, steps: int, guidance: float, seed: int) -> torch.Tensor:

@@ -32,6 +32,11 @@ SCHEDULERS = {
     "ddim": SchedulerChoice("DDIM (deterministic, Song et al. 2021)", DDIMScheduler, {"clip_sample": False}, 1000, 25),
     "dpm++": SchedulerChoice("DPM-Solver++ 2M (Lu et al. 2022)", DPMSolverMultistepScheduler,
                              {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 10),
+    # the same solver for the reverse SDE: each step also adds fresh noise, which washes out part of the
+    # network's error instead of carrying it along the ODE path (Karras et al. 2022, sec. 4). Measured on
+    # the shipped model, 500 digits at guidance 1: judge FID 116.7 for DPM-Solver++-10, 22.4 for its SDE-20
+    "sde-dpm++": SchedulerChoice("DPM-Solver++ 2M SDE (stochastic, Lu et al. 2022)", DPMSolverMultistepScheduler,
+                                 {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, 200, 20),
 }
 MAX_GUIDANCE = 10.0
 
@@ -41,10 +46,11 @@ class Sampler:
     """How to turn noise into digits: which solver, how many network evaluations, how much guidance.
     The defaults are what `python -m genlab eval diffusion` scores."""
 
-    scheduler: str = param("dpm++", "solver: ddpm (1000 small noisy steps), ddim or dpm++ (few large ones)",
-                           choices=tuple(SCHEDULERS))
-    steps: int = param(10, "network evaluations (default: the scheduler's own; dpm++ at most 200)", 1, 1000)
-    guidance: float = param(2.0, "classifier-free guidance w: 1 plain conditional, higher clearer, 0 ignores "
+    scheduler: str = param("sde-dpm++", "solver: ddpm (1000 small noisy steps), ddim, dpm++ or sde-dpm++ "
+                                        "(few large ones)", choices=tuple(SCHEDULERS))
+    steps: int = param(20, "network evaluations (default: the scheduler's own; the dpm++ solvers at most 200)",
+                       1, 1000)
+    guidance: float = param(1.2, "classifier-free guidance w: 1 plain conditional, higher clearer, 0 ignores "
                                  "the digit", 0.0, MAX_GUIDANCE)
 
     @classmethod

@@ -6,6 +6,8 @@ import time
 
 from playwright.sync_api import expect
 
+from genlab.ui import diffusion_tab
+
 
 def test_gan_tab_samples_in_a_real_browser(page):
     page.get_by_role("tab", name="GAN").click()
@@ -91,7 +93,8 @@ def test_diffusion_tab_streams_denoising_frames(page):
         if "Done" in text:
             break
         page.wait_for_timeout(50)
-    assert any(re.search(r"step \d+ / 25", t) for t in seen), seen  # frames arrived while it ran
+    steps = diffusion_tab.DEFAULT.steps
+    assert any(re.search(rf"step \d+ / {steps}", t) for t in seen), seen  # frames arrived while it ran
     assert any("Done" in t for t in seen)
     expect(page.locator("#diffusion-live img")).to_be_visible()
     expect(page.locator("#diffusion-gif img")).to_be_visible(timeout=30000)

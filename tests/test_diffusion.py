@@ -80,7 +80,7 @@ def test_every_scheduler_is_seeded_and_in_range(model, scheduler):
     (("3", 65, 0, "ddim", 25, 2.0), "number of samples must be from 1 to 64"),
     (("3", 4, -1, "ddim", 25, 2.0), "seed must be from 0"),
     (("11", 4, 0, "ddim", 25, 2.0), "digit must be 0-9"),
-    (("3", 4, 0, "euler", 25, 2.0), "scheduler must be one of ddpm, ddim, dpm++"),
+    (("3", 4, 0, "euler", 25, 2.0), "scheduler must be one of ddpm, ddim, dpm++, sde-dpm++"),
     (("3", 4, 0, "dpm++", 500, 2.0), "steps for dpm++ must be from 1 to 200"),
     (("3", 4, 0, "ddpm", 1001, 2.0), "steps for ddpm must be from 1 to 1000"),
     (("3", 4, 0, "ddim", 0, 2.0), "steps for ddim must be from 1 to 1000"),

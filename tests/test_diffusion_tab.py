@@ -84,7 +84,7 @@ def test_cli_samples_diffusion_like_the_other_image_families(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["sample", "gan", "--scheduler", "ddim", "--out", "x.png"], "--scheduler is for diffusion"),
-    (["sample", "diffusion", "--steps", "300", "--out", "x.png"], "steps for dpm\\+\\+ must be from 1 to 200"),
+    (["sample", "diffusion", "--steps", "300", "--out", "x.png"], "steps for sde-dpm\\+\\+ must be from 1 to 200"),
 ])
 def test_sampler_flags_are_checked(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

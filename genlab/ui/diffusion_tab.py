@@ -29,17 +29,22 @@ above. Early guesses are blurry averages of all plausible digits; they sharpen a
 at each. **DDIM** (Song et al. 2021) treats the same network as an ordinary differential equation and
 can jump: 25 steps look almost as good. **DPM-Solver++** (Lu et al. 2022) solves that equation with
 a second-order multistep method, so about 10-20 steps suffice. Fewer steps: faster, and at some
-point blurrier. Same seed, same starting noise, same digits.
+point blurrier. **DPM-Solver++ SDE**, the default, takes the same large steps but, like DDPM, adds
+fresh noise at each: the noise washes out part of the network's own errors instead of carrying them
+along, and for this small model it scores far better than the noise-free solvers (judge FID 22 against
+117 for DPM-Solver++-10 on 500 digits at w = 1). Same seed, same starting noise, same digits.
 
 **Guidance.** 10% of training labels were hidden, so the network also knows $p(x)$ with no label.
 Classifier-free guidance (Ho & Salimans 2022) extrapolates away from that:
 $\hat\epsilon = \epsilon_\theta(x_t, \varnothing) + w\,(\epsilon_\theta(x_t, y) - \epsilon_\theta(x_t, \varnothing))$.
 $w = 1$ is the plain conditional model, $w > 1$ gives clearer, more typical digits and less variety
-(and costs two network calls per step), $w = 0$ ignores the label.
+(and costs two network calls per step), $w = 0$ ignores the label. The default $w = 1.2$ was
+measured with the SDE solver on 500 digits: the judge recognised 95.8% of them at $w = 1$ (FID 22.4),
+98.4% at 1.2 (FID 21.2) and 99.6% at 1.35 (FID 28.5).
 """
 
 SCHEDULER_CHOICES = [(choice.title, name) for name, choice in denoising.SCHEDULERS.items()]
-DEFAULT = denoising.Sampler.checked("ddim")  # DDIM at its own step count, the default guidance
+DEFAULT = denoising.Sampler.checked()  # the sampler metrics.json scores: what people see first is what is measured
 
 
 def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
@@ -86,7 +91,7 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
             steps = gr.Slider(1, 1000, value=DEFAULT.steps, step=1, label="Steps", elem_id="diffusion-steps",
                               info="network evaluations; DPM-Solver++ takes at most "
                                    f"{denoising.SCHEDULERS['dpm++'].max_steps}")
-            guidance = gr.Slider(0, denoising.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.25,
+            guidance = gr.Slider(0, denoising.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.05,
                                  label="Guidance w", info="1: plain conditional; higher: clearer, less varied")
             seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
             with gr.Row():
