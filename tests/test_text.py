@@ -80,6 +80,25 @@ def test_kv_cache_gives_the_logits_of_a_full_forward_pass(length):
     torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-5)
 
 
+def test_rope_tables_grown_while_decoding_serve_concurrent_decoders_and_training():
+    import threading
+    model = tiny(FAMILIES["gpt"]).eval()
+    request = generation.text_request("", 300, 0.8, seed=4)  # 300 positions: the tables grow past 256
+    alone = generation.generate_text(model, request)
+    fresh = tiny(FAMILIES["gpt"]).eval()
+    fresh.load_state_dict(model.state_dict())
+    texts = []
+    threads = [threading.Thread(target=lambda: texts.append(generation.generate_text(fresh, request)))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert texts == [alone] * 4
+    fresh.train()  # tables built under inference_mode must still work with autograd
+    fresh.loss(torch.randint(0, len(fresh.vocab), (2, fresh.context + 1)))[0].backward()
+
+
 def test_shape_distribution_on_a_known_distribution():
     probs = torch.tensor([0.5, 0.25, 0.15, 0.1])
     logits = probs.log()

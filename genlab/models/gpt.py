@@ -8,6 +8,7 @@ keys does not matter to attention) and still give the logits of a fresh forward 
 """
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -32,24 +33,37 @@ class GPTConfig:
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
 
+_GROWING = threading.Lock()  # module-wide, so models stay deep-copyable; tables grow a few times per process
+
+
 class RotaryTables(nn.Module):
     """cos and sin (T, D/2) of the RoPE angles position * 10000^(-2i/D), computed once for the
-    positions seen so far and grown by doubling: a decoding step only slices them."""
+    positions seen so far and grown by doubling: a decoding step only slices them.
+
+    Requests decoding at once (a GPU serves several) share the tables: a grower swaps in both
+    larger tables together under a lock, and a reader slices the pair it picked up."""
 
     def __init__(self, head_dim: int):
         super().__init__()
-        half = head_dim // 2
-        self.register_buffer("inv_freq", 10000.0 ** (-torch.arange(half, dtype=torch.float32) / half), persistent=False)
-        self.register_buffer("cos", torch.empty(0, half), persistent=False)
-        self.register_buffer("sin", torch.empty(0, half), persistent=False)
+        self.half = head_dim // 2
+        self._tables = (torch.empty(0, self.half), torch.empty(0, self.half))  # (cos, sin), float32
 
-    def forward(self, start: int, length: int, dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _grown(self, end: int, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+        with _GROWING, torch.inference_mode(False), torch.no_grad():  # plain tensors: training may use them
+            cos, sin = self._tables
+            if end > cos.shape[0] or cos.device != device:
+                inv_freq = 10000.0 ** (-torch.arange(self.half, dtype=torch.float32, device=device) / self.half)
+                positions = torch.arange(max(end, 2 * cos.shape[0], 256), dtype=torch.float32, device=device)
+                angles = positions[:, None] * inv_freq[None]
+                self._tables = (angles.cos(), angles.sin())
+            return self._tables
+
+    def forward(self, start: int, length: int, device: torch.device, dtype: torch.dtype):
         end = start + length
-        if end > self.cos.shape[0]:
-            positions = torch.arange(max(end, 2 * self.cos.shape[0], 256), device=self.inv_freq.device)
-            angles = positions.to(torch.float32)[:, None] * self.inv_freq[None]
-            self.cos, self.sin = angles.cos(), angles.sin()
-        return self.cos[start:end].to(dtype), self.sin[start:end].to(dtype)
+        cos, sin = self._tables
+        if end > cos.shape[0] or cos.device != device:
+            cos, sin = self._grown(end, device)
+        return cos[start:end].to(dtype), sin[start:end].to(dtype)
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -150,7 +164,7 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         ids continue the cached positions (none: they start at position 0)."""
         start = cache.position if cache is not None else 0
         x = self.drop(self.embed(ids))  # (B, T, C)
-        rope = self.rope(start, ids.shape[1], x.dtype)
+        rope = self.rope(start, ids.shape[1], x.device, x.dtype)
         for i, block in enumerate(self.blocks):
             x = block(x, rope, i, cache)
         if cache is not None:
