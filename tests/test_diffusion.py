@@ -132,3 +132,9 @@ def test_scrubbing_outside_the_kept_frames_is_refused():
         diffusion_view.check_kept([], 0)
     with pytest.raises(RequestError, match="frame must be from 0 to 1"):
         diffusion_view.check_kept([(1, 999, None, None), (2, 0, None, None)], 2)
+
+
+def test_unset_settings_take_each_schedulers_own_steps_and_guidance():
+    assert denoising.Sampler.checked() == denoising.Sampler("sde-dpm++", 20, 1.2)
+    assert denoising.Sampler.checked("ddim") == denoising.Sampler("ddim", 25, 2.0)
+    assert denoising.Sampler.checked("dpm++", guidance=3.0) == denoising.Sampler("dpm++", 10, 3.0)

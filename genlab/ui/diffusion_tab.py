@@ -31,8 +31,10 @@ can jump: 25 steps look almost as good. **DPM-Solver++** (Lu et al. 2022) solves
 a second-order multistep method, so about 10-20 steps suffice. Fewer steps: faster, and at some
 point blurrier. **DPM-Solver++ SDE**, the default, takes the same large steps but, like DDPM, adds
 fresh noise at each: the noise washes out part of the network's own errors instead of carrying them
-along, and for this small model it scores far better than the noise-free solvers (judge FID 22 against
-117 for DPM-Solver++-10 on 500 digits at w = 1). Same seed, same starting noise, same digits.
+along, and for this small model it scores far better than the noise-free solvers (500 digits at
+w = 1: judge FID 22 with 20 SDE steps, 71 with 20 noise-free steps, 117 with 10). Same seed and
+settings, same digits; the noise the SDE solver adds comes from the seed too, so changing its step
+count changes its digits.
 
 **Guidance.** 10% of training labels were hidden, so the network also knows $p(x)$ with no label.
 Classifier-free guidance (Ho & Salimans 2022) extrapolates away from that:
@@ -110,8 +112,9 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                 {"left": "$", "right": "$", "display": False}])
 
-    scheduler.change(lambda name: gr.Slider(value=denoising.SCHEDULERS[name].default_steps), scheduler, steps,
-                     api_visibility="private", queue=False)
+    scheduler.change(lambda name: (gr.Slider(value=denoising.SCHEDULERS[name].default_steps),
+                                   gr.Slider(value=denoising.SCHEDULERS[name].default_guidance)),
+                     scheduler, [steps, guidance], api_visibility="private", queue=False)
     handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
     event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
                          [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **concurrency)
