@@ -11,6 +11,7 @@ under 100 MB over 500 requests.
 """
 
 import argparse
+import dataclasses
 import random
 import ssl
 import statistics
@@ -30,12 +31,15 @@ from gradio_client import Client  # noqa: E402
 
 from timing import served  # noqa: E402
 
+from genlab import denoising  # noqa: E402
+
+DIFFUSION_DEFAULT = dataclasses.astuple(denoising.Sampler())  # the tab's default scheduler, steps, guidance
 # endpoint -> (api name, arguments for a seed); each is a typical request of that tab
 ENDPOINTS = {
     "gan": ("/gan_sample", lambda seed: ("mix", 40, seed, 0, "pretrained")),
     "vae": ("/vae_sample", lambda seed: (40, seed, "pretrained")),
     "text": ("/text_generate", lambda seed: ("gpt", "pretrained", "ROMEO:", 100, 0.8, 0, 1.0, seed)),
-    "diffusion": ("/diffusion_sample", lambda seed: ("mix", 10, seed, "dpm++", 10, 2.0, "pretrained")),
+    "diffusion": ("/diffusion_sample", lambda seed: ("mix", 10, seed, *DIFFUSION_DEFAULT, "pretrained")),
 }
 BATCHING = {"on": "16", "off": "1"}  # $GENLAB_MAX_BATCH
 # gradio_client makes a fresh httpx client, and with it a fresh TLS context that reads the whole CA bundle,

@@ -162,5 +162,6 @@ def test_malloc_arenas_are_capped_on_glibc_and_skipped_elsewhere(monkeypatch):
     from genlab.ui import memory
     if platform.libc_ver()[0] == "glibc":
         assert memory.cap_malloc_arenas(2) is True
-    monkeypatch.setattr(memory.sys, "platform", "darwin")
+    from types import SimpleNamespace
+    monkeypatch.setattr(memory, "sys", SimpleNamespace(platform="darwin"))  # this module's view only
     assert memory.cap_malloc_arenas(2) is False
