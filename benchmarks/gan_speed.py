@@ -66,8 +66,8 @@ def main() -> None:
     start, bare_start = statistics.median(ours), statistics.median(plain)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, request {request}")
-    print(f"| measurement | median | ratio | target |")
-    print(f"|---|---|---|---|")
+    print("| measurement | median | ratio | target |")
+    print("|---|---|---|---|")
     print(f"| GAN tab grid handler, 64 digits | {handler:.2f} ms | {handler / bare:.2f}x forward | <= 1.5x |")
     print(f"| bare generator forward, 64 digits | {bare:.2f} ms | 1.00x | |")
     print(f"| judge verdicts handler, 64 digits (chained after the grid) | {verdicts:.2f} ms | | |")

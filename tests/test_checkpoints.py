@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from genlab import checkpoints, data, weights
+from genlab import checkpoints, weights
 from genlab.training import NonFiniteLoss, train
 
 from conftest import poison_step, tiny, training_data

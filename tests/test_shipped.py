@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from genlab import data, sampling, weights
 from genlab.metrics import judge_outputs

@@ -1,6 +1,5 @@
 """The Text tab: handlers with tiny models, then the running app through gradio_client."""
 
-import gradio as gr
 import pandas as pd
 import pytest
 from gradio_client import Client

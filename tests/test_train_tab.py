@@ -1,7 +1,6 @@
 """The Train tab's run logic: streams, stops, resumes, refuses, and hands its model to other tabs."""
 
 import dataclasses
-import threading
 import time
 
 import numpy as np

@@ -12,7 +12,7 @@ from genlab.models import FAMILIES
 from genlab.params import RequestError, check_value
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
+from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
 from genlab.ui.store import PRETRAINED, ModelStore
 
 TEXT_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "text"]

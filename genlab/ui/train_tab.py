@@ -14,7 +14,7 @@ from genlab import corpus, data, params
 from genlab.models import FAMILIES, TrainConfig
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
+from genlab.ui.gpu import TRAIN_GPU_SECONDS, gpu
 from genlab.ui.train_run import Frame, TrainContext, download, preview_at, stream_run
 
 PRESETS = ("quick", "shipped")

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from genlab import data, images, latents, metrics, sampling
+from genlab import images, latents, metrics, sampling
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, TEXT_GPU_SECONDS, TRAIN_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import ModelStore
