@@ -40,6 +40,7 @@ SCHEDULERS = {
                                  {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, 200, 20, 1.2),
 }
 MAX_GUIDANCE = 10.0
+DEFAULT_SCHEDULER = "sde-dpm++"  # what the tab opens on and `eval` scores, at this scheduler's own steps and guidance
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,13 @@ class Sampler:
     """How to turn noise into digits: which solver, how many network evaluations, how much guidance.
     The defaults are what `python -m genlab eval diffusion` scores."""
 
-    scheduler: str = param("sde-dpm++", "solver: ddpm (1000 small noisy steps), ddim, dpm++ or sde-dpm++ "
-                                        "(few large ones)", choices=tuple(SCHEDULERS))
-    steps: int = param(20, "network evaluations (default: the scheduler's own; the dpm++ solvers at most 200)",
-                       1, 1000)
-    guidance: float = param(1.2, "classifier-free guidance w: 1 plain conditional, higher clearer, 0 ignores "
-                                 "the digit", 0.0, MAX_GUIDANCE)
+    scheduler: str = param(DEFAULT_SCHEDULER, "solver: ddpm (1000 small noisy steps), ddim, dpm++ or "
+                                              "sde-dpm++ (few large ones)", choices=tuple(SCHEDULERS))
+    steps: int = param(SCHEDULERS[DEFAULT_SCHEDULER].default_steps,
+                       "network evaluations (default: the scheduler's own; the dpm++ solvers at most 200)", 1, 1000)
+    guidance: float = param(SCHEDULERS[DEFAULT_SCHEDULER].default_guidance,
+                            "classifier-free guidance w (default: the scheduler's own): 1 plain conditional, "
+                            "higher clearer, 0 ignores the digit", 0.0, MAX_GUIDANCE)
 
     @classmethod
     def checked(cls, scheduler=None, steps=None, guidance=None) -> "Sampler":
