@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import shlex
@@ -57,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         base = type(base)(**checkpoints.read_recipe(checkpoint))
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
+    max_seconds = params.check_value("--max-seconds", args.max_seconds, float, 0.0, 1e7) or math.inf
     params.build(family.config_cls, _overrides(args, family.config_cls))  # bad flags: refused before any data
     device = devices.resolve(args.device)
     dataset = datasets.DATASETS[family.data]
@@ -72,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     last = None
     bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty(), dynamic_ncols=True)
     run = train(family, model, corpus, recipe, checkpoint=checkpoint, save_every=args.save_every,
-                resume=args.resume)
+                resume=args.resume, max_seconds=max_seconds)
     try:
         with bar:
             for progress in run:
@@ -94,7 +96,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
-             "final_losses": last.losses}
+             "final_losses": last.losses, **({"note": last.note} if last.note else {})}
+    if last.note:
+        print(last.note, file=sys.stderr)
     weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"}, dtype=family.storage_dtype)
     cards.write(family, out)
     print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
@@ -165,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--resume", action="store_true", help="continue from the checkpoint (same recipe)")
         p.add_argument("--log-every", type=int, default=100)
         p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (0: only at the end)")
+        p.add_argument("--max-seconds", type=float, default=0,
+                       help="stop (checkpoint and save) after this much wall time; 0: no limit")
         _add_dataclass_flags(p, family.recipe)
         _add_dataclass_flags(p, family.config_cls())
         p.set_defaults(func=cmd_train)

@@ -40,6 +40,20 @@ def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, c
     assert "[     4/5]" in capsys.readouterr().err
 
 
+def test_a_wall_time_limit_stops_training_saves_and_says_why(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(data, "MIRRORS", ())
+    argv = ["train", "gan", "--steps", "50", "--batch-size", "8", "--out", str(tmp_path / "g"),
+            "--checkpoint", str(tmp_path / "ckpt")]
+    argv += [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    assert cli.main(argv + ["--max-seconds", "1e-9"]) == 130  # not finished: the exit status says so
+    run = json.loads((tmp_path / "g" / "training.json").read_text())
+    assert run["steps"] == 1 and "wall-time limit" in run["note"]
+    assert "wall-time limit" in capsys.readouterr().err
+    weights.load(FAMILIES["gan"], tmp_path / "g")  # the weights of the step reached were saved
+    assert cli.main(argv + ["--max-seconds", "-5"]) == 2
+    assert "--max-seconds must be" in capsys.readouterr().err
+
+
 def test_sample_writes_a_raw_npy_array(tmp_path):
     out = tmp_path / "x.npy"
     assert cli.main(["sample", "gan", "--digit", "7", "--n", "12", "--seed", "0", "--out", str(out)]) == 0

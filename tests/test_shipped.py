@@ -47,9 +47,9 @@ def test_gan_metrics_hold_their_measured_level():
     summary = json.loads((weights.shipped(FAMILIES["gan"]) / "metrics.json").read_text())["summary"]
     assert summary["class fidelity"] >= 0.98  # target met
     assert summary["inception score"] >= 9.5  # target met
-    # the target is 3x the floor; the shipped model measures 4.29x (weights/gan/README.md):
+    # the target is 3x the floor; the shipped model measures 3.77x (weights/gan/README.md):
     # this guards against regressions until a longer run ships
-    assert summary["FID (judge)"] <= 4.5 * summary["FID floor"]
+    assert summary["FID (judge)"] <= 4.0 * summary["FID floor"]
 
 
 def test_judge_recognises_diffusion_samples_of_every_digit(judge):

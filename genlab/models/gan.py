@@ -197,7 +197,7 @@ FAMILY = Family(
     model_cls=GAN,
     config_cls=GANConfig,
     data="mnist",
-    recipe=TrainConfig(steps=14000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    recipe=TrainConfig(steps=15908, batch_size=256, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_recipe=TrainConfig(steps=400, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_config={"ema_start": 200, "ema_decay": 0.99},
     tiny={"z_dim": 8, "embed_dim": 4, "g_width": 4, "d_width": 4, "ema_start": 0},

@@ -29,7 +29,7 @@ class GPTConfig:
     context: int = param(128, "characters the model attends to (block size)", 8, 1024)
     n_layer: int = param(4, "transformer blocks", 1, 24)
     n_head: int = param(4, "attention heads per block (must divide n_embd into even head sizes)", 1, 32)
-    n_embd: int = param(256, "width of the residual stream", 16, 1024)
+    n_embd: int = param(160, "width of the residual stream", 16, 1024)
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
 
@@ -201,7 +201,7 @@ FAMILY = Family(
     model_cls=GPT,
     config_cls=GPTConfig,
     data="text",
-    recipe=TrainConfig(steps=2600, batch_size=32, lr=1.5e-3, weight_decay=0.1, warmup_steps=100, schedule="cosine",
+    recipe=TrainConfig(steps=4000, batch_size=64, lr=1.5e-3, weight_decay=0.1, warmup_steps=100, schedule="cosine",
                        beta2=0.99),
     quick_recipe=TrainConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=20, schedule="cosine", beta2=0.99),
     quick_config={"context": 64, "n_layer": 2, "n_head": 4, "n_embd": 64, "dropout": 0.0},
