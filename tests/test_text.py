@@ -80,6 +80,21 @@ def test_kv_cache_gives_the_logits_of_a_full_forward_pass(length):
     torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-5)
 
 
+def test_the_decoding_fast_path_is_forward_step_for_step():
+    import copy
+    model = tiny(FAMILIES["gpt"]).eval()
+    ids = torch.randint(0, len(model.vocab), (1, 40), generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        _, fast = model.begin(ids[:, :3])
+        slow = copy.deepcopy(fast)
+        for t in range(3, 40):  # past the context of 16: the ring buffer wraps
+            token = int(ids[0, t])
+            expected = model(ids[:, t:t + 1], slow)[0][0, -1]
+            assert torch.equal(model.advance(fast, token)[0], expected)
+    assert (fast.position, fast.slot, fast.filled) == (slow.position, slow.slot, slow.filled)
+    assert torch.equal(fast.k, slow.k) and torch.equal(fast.v, slow.v)
+
+
 def test_rope_tables_grown_while_decoding_serve_concurrent_decoders_and_training():
     import threading
     model = tiny(FAMILIES["gpt"]).eval()

@@ -189,11 +189,12 @@ class GPT(nn.Module, PyTorchModelHubMixin):
     def advance(self, state, token: int):
         """Feed one character; logits (V,) for the next one. Without a cache, re-run the whole window."""
         if isinstance(state, KVCache):
+            if self.training:  # dropout: only forward() has it
+                return self(torch.tensor([[token]], device=self.head.weight.device), state)[0][0, -1], state
             return self._decode(token, state), state
         token_ids = torch.tensor([[token]], device=self.head.weight.device)
         window = torch.cat([state, token_ids], dim=1)[:, -self.context:]
         return self(window)[0][0, -1], window
-
 
     def _decode(self, token: int, cache: KVCache) -> torch.Tensor:
         """Logits (V,) after one new position: forward()'s arithmetic for B = T = 1 in plain tensor calls.
