@@ -60,6 +60,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
     max_seconds = params.check_value("--max-seconds", args.max_seconds, float, 0.0, 1e7) or math.inf
     params.build(family.config_cls, _overrides(args, family.config_cls))  # bad flags: refused before any data
+    if args.init and (args.resume or _overrides(args, family.config_cls)):
+        raise ValueError("--init starts from a trained model as it is: no --resume and no model flags with it")
     device = devices.resolve(args.device)
     dataset = datasets.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
@@ -67,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               params.build(family.config_cls, {**dataset.derive(corpus), **_overrides(args, family.config_cls)}))
     print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     torch.manual_seed(recipe.seed)
-    model = family.model_cls(config).to(device)
+    model = weights.load(family, Path(args.init), device) if args.init else family.model_cls(config).to(device)
     out = Path(args.out) if args.out else weights.shipped(family)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()
@@ -94,6 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if last is None:
         return 130
     facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
+             **({"initialised_from": args.init} if args.init else {}),
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
              "final_losses": last.losses, **({"note": last.note} if last.note else {})}
@@ -167,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="weights folder to write at the end (default: weights/<family>)")
         p.add_argument("--checkpoint", help="resumable checkpoint folder (default: runs/<family>)")
         p.add_argument("--resume", action="store_true", help="continue from the checkpoint (same recipe)")
+        p.add_argument("--init", help="start from the weights in this folder with fresh optimiser state "
+                                      "(a second phase, e.g. a decaying learning rate)")
         p.add_argument("--log-every", type=int, default=100)
         p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (0: only at the end)")
         p.add_argument("--max-seconds", type=float, default=0,

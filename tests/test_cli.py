@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from genlab import cli, data, weights
@@ -52,6 +53,27 @@ def test_a_wall_time_limit_stops_training_saves_and_says_why(tmp_path, capsys, m
     weights.load(FAMILIES["gan"], tmp_path / "g")  # the weights of the step reached were saved
     assert cli.main(argv + ["--max-seconds", "-5"]) == 2
     assert "--max-seconds must be" in capsys.readouterr().err
+
+
+def test_init_starts_a_second_phase_from_trained_weights(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(data, "MIRRORS", ())
+    tiny_flags = [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    first = ["train", "gan", "--steps", "2", "--batch-size", "8", "--out", str(tmp_path / "a"),
+             "--checkpoint", str(tmp_path / "ca")]
+    assert cli.main(first + tiny_flags) == 0
+    second = ["train", "gan", "--init", str(tmp_path / "a"), "--steps", "2", "--batch-size", "8", "--lr", "1e-4",
+              "--schedule", "cosine", "--out", str(tmp_path / "b"), "--checkpoint", str(tmp_path / "cb")]
+    assert cli.main(second) == 0
+    a, b = (weights.load(FAMILIES["gan"], tmp_path / name) for name in "ab")
+    assert a.config == b.config  # the model comes from --init, not from the family defaults
+    assert int(b.steps) == 4  # its step counter (which the weight average reads) carries on
+    assert not torch.equal(a.generator.project[0].weight, b.generator.project[0].weight)
+    run = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert run["initialised_from"] == str(tmp_path / "a") and run["recipe"]["schedule"] == "cosine"
+    capsys.readouterr()
+    assert cli.main(second + ["--resume"]) == 2
+    assert cli.main(second + ["--g-width", "8"]) == 2
+    assert capsys.readouterr().err.count("--init starts from a trained model") == 2
 
 
 def test_sample_writes_a_raw_npy_array(tmp_path):
