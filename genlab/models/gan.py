@@ -197,6 +197,8 @@ FAMILY = Family(
     model_cls=GAN,
     config_cls=GANConfig,
     data="mnist",
+    # phase 1 of the shipped weights; phase 2 is `train gan --init <phase 1> --steps 6000 --schedule cosine`
+    # (weights/gan/training.json)
     recipe=TrainConfig(steps=15908, batch_size=256, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_recipe=TrainConfig(steps=400, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_config={"ema_start": 200, "ema_decay": 0.99},
