@@ -43,6 +43,15 @@ def test_nothing_below_the_ui_imports_the_ui_or_cli():
     assert offenders == []
 
 
+def test_the_app_starts_without_importing_diffusers():
+    # diffusers adds about 2 s to `python app.py`'s start (benchmarks/gan_speed.py); it loads on first diffusion use
+    import subprocess
+    import sys
+    code = "import sys, app; assert 'diffusers' not in sys.modules, 'app.py imported diffusers'"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_no_pickle_loading_anywhere():
     for path, rel in modules():
         text = path.read_text()

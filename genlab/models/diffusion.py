@@ -11,17 +11,19 @@ exponential moving average of the weights, standard for diffusion models since S
 import copy
 import math
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DModel
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from genlab import denoising
 from genlab.models.base import Family, TrainConfig, single_loss_step
 from genlab.params import param
+
+if TYPE_CHECKING:  # diffusers is imported on first use: at import time it adds ~2 s to the app's start
+    from diffusers import UNet2DModel
 
 N_CLASSES = 10
 NULL_LABEL = N_CLASSES  # the extra embedding row meaning "no label"
@@ -41,7 +43,9 @@ class DiffusionConfig:
     ema_start: int = param(500, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
 
-def build_unet(c: DiffusionConfig) -> UNet2DModel:
+def build_unet(c: DiffusionConfig) -> "UNet2DModel":
+    from diffusers import UNet2DModel
+
     attn = c.attention
     return UNet2DModel(
         sample_size=IMAGE_SHAPE[1], in_channels=1, out_channels=1,
@@ -79,7 +83,7 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
     def loss(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:
         return self.noise_loss(batch, self.unet), {}
 
-    def noise_loss(self, batch: Tuple[torch.Tensor, torch.Tensor], unet: UNet2DModel) -> torch.Tensor:
+    def noise_loss(self, batch: Tuple[torch.Tensor, torch.Tensor], unet: "UNet2DModel") -> torch.Tensor:
         """The denoising objective of `unet` (the live weights or their average) on one batch."""
         images, labels = batch  # (B, 1, 28, 28) in [-1, 1], (B,)
         b = len(images)
