@@ -59,17 +59,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         base = type(base)(**checkpoints.read_recipe(checkpoint))
     recipe = params.build(type(base), {**dataclasses.asdict(base), **_overrides(args, type(base))})
     max_seconds = params.check_value("--max-seconds", args.max_seconds, float, 0.0, 1e7) or math.inf
-    params.build(family.config_cls, _overrides(args, family.config_cls))  # bad flags: refused before any data
-    if args.init and (args.resume or _overrides(args, family.config_cls)):
+    model_flags = _overrides(args, family.config_cls)
+    params.build(family.config_cls, model_flags)  # bad flags: refused before any data
+    if args.init and (args.resume or model_flags):
         raise ValueError("--init starts from a trained model as it is: no --resume and no model flags with it")
     device = devices.resolve(args.device)
     dataset = datasets.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
-    config = (weights.read_config(family, checkpoint) if args.resume else
-              params.build(family.config_cls, {**dataset.derive(corpus), **_overrides(args, family.config_cls)}))
     print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     torch.manual_seed(recipe.seed)
-    model = weights.load(family, Path(args.init), device) if args.init else family.model_cls(config).to(device)
+    if args.init:
+        model = weights.load(family, Path(args.init), device)
+    else:
+        config = (weights.read_config(family, checkpoint) if args.resume else
+                  params.build(family.config_cls, {**dataset.derive(corpus), **model_flags}))
+        model = family.model_cls(config).to(device)
     out = Path(args.out) if args.out else weights.shipped(family)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()

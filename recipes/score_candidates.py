@@ -18,8 +18,8 @@ from genlab import devices, metrics, weights  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 
 
-def family_of(folder: Path):
-    words = weights.read_json(folder / "training.json")["command"].split()
+def family_of(run: dict):
+    words = run["command"].split()  # python -m genlab [--device D] train <family> ...
     return FAMILIES[words[words.index("train") + 1]]
 
 
@@ -35,13 +35,13 @@ def main() -> None:
     scores = {}
     for folder in args.folders:
         began = time.perf_counter()
+        run = weights.read_json(folder / "training.json") if (folder / "training.json").is_file() else {}
         try:
-            family = family_of(folder)
+            family = family_of(run)
             model = weights.load(family, folder, device=device)
             summary = metrics.evaluate(family, model, judge, n=args.n, progress=lambda m: None)["summary"]
         except Exception as err:  # one broken candidate must not hide the others' scores
             summary = {"error": f"{type(err).__name__}: {err}"}
-        run = weights.read_json(folder / "training.json") if (folder / "training.json").is_file() else {}
         summary.update(steps=run.get("steps"), wall_s=run.get("wall_time_s"),
                        score_s=round(time.perf_counter() - began, 1))
         for shipped_run_fact in ("training tokens", "training wall time (min)"):  # read from weights/<family>

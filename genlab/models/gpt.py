@@ -188,11 +188,11 @@ class GPT(nn.Module, PyTorchModelHubMixin):
 
     def advance(self, state, token: int):
         """Feed one character; logits (V,) for the next one. Without a cache, re-run the whole window."""
-        if isinstance(state, KVCache):
-            if self.training:  # dropout: only forward() has it
-                return self(torch.tensor([[token]], device=self.head.weight.device), state)[0][0, -1], state
+        if isinstance(state, KVCache) and not self.training:  # training mode needs forward()'s dropout
             return self._decode(token, state), state
         token_ids = torch.tensor([[token]], device=self.head.weight.device)
+        if isinstance(state, KVCache):
+            return self(token_ids, state)[0][0, -1], state
         window = torch.cat([state, token_ids], dim=1)[:, -self.context:]
         return self(window)[0][0, -1], window
 
@@ -218,6 +218,7 @@ class GPT(nn.Module, PyTorchModelHubMixin):
         cache.advance(1)
         return F.linear(F.layer_norm(x, (width,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps),
                         self.head.weight, self.head.bias)[0, -1]
+
 
 FAMILY = Family(
     name="gpt",
