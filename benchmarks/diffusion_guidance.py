@@ -15,7 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import data, denoising, metrics, weights  # noqa: E402
+from genlab import data, metrics, schedulers, weights  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from genlab.sampling import labels_for  # noqa: E402
 
@@ -32,7 +32,7 @@ def main() -> None:
     print("| setting | judge FID | class fidelity | inception score | seconds |\n|---|---|---|---|---|")
     for spec in args.settings:
         name, steps, guidance = spec.split(":")
-        settings = denoising.sampler(name, int(steps), float(guidance))
+        settings = schedulers.sampler(name, int(steps), float(guidance))
         labels, generator = labels_for(args.n, None), torch.Generator().manual_seed(0)
         began = time.perf_counter()
         with torch.inference_mode():

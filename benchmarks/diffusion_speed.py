@@ -17,7 +17,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import denoising, limits  # noqa: E402
+from genlab import limits, schedulers  # noqa: E402
 from genlab.ui import diffusion_tab  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
@@ -28,7 +28,7 @@ CASES = [("ddim", 25), ("dpm++", 10), ("sde-dpm++", 20)]  # the issue's two, and
 
 def bare_loop(model, scheduler_name: str, steps: int, guidance: float, seed: int) -> torch.Tensor:
     """What a diffusers user writes by hand: scheduler, noise, and a guided UNet call per step."""
-    scheduler = denoising.make_scheduler(model.scheduler_config(), scheduler_name)
+    scheduler = schedulers.make_scheduler(model.scheduler_config(), scheduler_name)
     scheduler.set_timesteps(steps)
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(N) % 10
@@ -48,10 +48,10 @@ def main() -> None:
     store = ModelStore("cpu")
     model = store.get("diffusion")
     outputs = OutputFiles()
-    guidance = denoising.Sampler().guidance
+    guidance = schedulers.Sampler().guidance
     rows = []
     for name, steps in CASES:
-        settings = denoising.Sampler(name, steps, guidance)
+        settings = schedulers.Sampler(name, steps, guidance)
         paths = {
             "bare diffusers loop": lambda: bare_loop(model, name, steps, guidance, 0),
             "library (model.sample)": lambda: model.sample(N, generator=torch.Generator().manual_seed(0),

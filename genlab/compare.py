@@ -14,7 +14,7 @@ import torch
 from genlab import sampling, weights
 from genlab.metrics import judge_outputs
 from genlab.models import FAMILIES, Family
-from genlab.models.base import evaluating
+from genlab.models.common import evaluating
 from genlab.params import RequestError, check_value
 
 MAX_PER_FAMILY = 16

@@ -13,8 +13,8 @@ from typing import Iterator, List, Optional
 import numpy as np
 import torch
 
-from genlab import denoising, images, sampling
-from genlab.models.base import evaluating
+from genlab import images, sampling, schedulers
+from genlab.models.common import evaluating
 from genlab.params import RequestError, check_value
 
 MAX_SAMPLES = 64
@@ -30,7 +30,7 @@ class DiffusionRequest:
     unconditional: bool  # "none": ask for no digit at all (guidance is then moot)
     n: int
     seed: int
-    settings: denoising.Sampler
+    settings: schedulers.Sampler
 
 
 def diffusion_request(digit, n, seed, scheduler, steps, guidance) -> DiffusionRequest:
@@ -39,7 +39,7 @@ def diffusion_request(digit, n, seed, scheduler, steps, guidance) -> DiffusionRe
     parsed = None if unconditional else sampling.parse_digit(digit)
     return DiffusionRequest(parsed, unconditional, check_value("number of samples", n, int, 1, MAX_SAMPLES),
                             check_value("seed", seed, int, 0, sampling.MAX_SEED),
-                            denoising.sampler(scheduler, steps, guidance))
+                            schedulers.sampler(scheduler, steps, guidance))
 
 
 def labels(request: DiffusionRequest, null_label: int) -> torch.Tensor:

@@ -13,7 +13,7 @@ from typing import Iterator, List, Tuple
 import torch
 
 from genlab.corpus import listing
-from genlab.models.base import model_device
+from genlab.models.common import model_device
 from genlab.params import RequestError, check_value
 
 MAX_NEW_CHARS = 2000

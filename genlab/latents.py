@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from genlab import data
-from genlab.models.base import evaluating, model_device
+from genlab.models.common import evaluating, model_device
 from genlab.params import check_value
 from genlab.sampling import INTERPOLATION_STEPS, slerp
 

@@ -15,7 +15,7 @@ import torch
 
 from genlab import data
 from genlab.models import Family
-from genlab.models.base import evaluating
+from genlab.models.common import evaluating
 from genlab.sampling import labels_for
 from genlab.text_metrics import evaluate_text
 

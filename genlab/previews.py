@@ -10,7 +10,8 @@ import torch
 
 from genlab import generation, sampling
 from genlab.metrics import judge_outputs
-from genlab.models.base import Family, evaluating
+from genlab.models.base import Family
+from genlab.models.common import evaluating
 
 PREVIEW_SEED = 1234  # the same noise at every preview, so frames differ only by training
 PREVIEW_COUNT = 40

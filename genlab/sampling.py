@@ -10,7 +10,7 @@ from typing import List, Optional, Union
 
 import torch
 
-from genlab.models.base import evaluating
+from genlab.models.common import evaluating
 from genlab.params import RequestError, check_value
 
 MAX_SAMPLES = 100

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from genlab import corpus, weights
-from genlab.models.base import Family, evaluating, model_device
+from genlab.models.base import Family
+from genlab.models.common import evaluating, model_device
 
 BATCH = 64
 

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from genlab import checkpoints, datasets
-from genlab.models.base import Family, TrainConfig, model_device
+from genlab.models.base import Family, TrainConfig
+from genlab.models.common import model_device
 
 __all__ = ["NonFiniteLoss", "Progress", "TrainConfig", "train", "learning_rate"]
 

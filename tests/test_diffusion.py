@@ -8,7 +8,7 @@ import pytest
 import torch
 from diffusers import DDIMPipeline, DDPMPipeline, UNet2DModel
 
-from genlab import denoising, diffusion_view
+from genlab import denoising, diffusion_view, schedulers
 from genlab.models import FAMILIES
 from genlab.params import RequestError
 from conftest import tiny
@@ -39,12 +39,12 @@ def _recorded(scheduler, into: list):
 def test_our_loop_matches_the_diffusers_pipeline_step_for_step(model, name, pipeline_cls):
     """Same UNet, scheduler and seeded noise: every intermediate x_t and the result agree."""
     labels = torch.tensor([3, 3, 7])
-    ours = list(denoising.trajectory(model.unet_ema, denoising.make_scheduler(model.scheduler_config(), name), labels,
+    ours = list(denoising.trajectory(model.unet_ema, schedulers.make_scheduler(model.scheduler_config(), name), labels,
                                      null=model.null_label, shape=(1, 28, 28),
                                      generator=torch.Generator().manual_seed(5), steps=8, guidance=1.0))
     unet = copy.deepcopy(model.unet_ema)
     unet.forward = partial(UNet2DModel.forward, unet, class_labels=labels)  # the pipeline knows no labels
-    pipe = pipeline_cls(unet=unet, scheduler=denoising.make_scheduler(model.scheduler_config(), name))
+    pipe = pipeline_cls(unet=unet, scheduler=schedulers.make_scheduler(model.scheduler_config(), name))
     pipe.set_progress_bar_config(disable=True)
     theirs = []
     _recorded(pipe.scheduler, theirs)
@@ -68,9 +68,9 @@ def test_guidance_extrapolates_from_the_unconditional_prediction(model):
                                uncond + 3.0 * (cond - uncond), atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("scheduler", list(denoising.SCHEDULERS))
+@pytest.mark.parametrize("scheduler", list(schedulers.SCHEDULERS))
 def test_every_scheduler_is_seeded_and_in_range(model, scheduler):
-    settings = denoising.Sampler(scheduler, 4, 2.0)
+    settings = schedulers.Sampler(scheduler, 4, 2.0)
     a, b, c = (model.sample(4, generator=torch.Generator().manual_seed(s), settings=settings) for s in (1, 1, 2))
     assert a.shape == (4, 1, 28, 28) and a.min() >= -1 and a.max() <= 1
     assert torch.equal(a, b) and not torch.equal(a, c)
@@ -135,6 +135,6 @@ def test_scrubbing_outside_the_kept_frames_is_refused():
 
 
 def test_unset_settings_take_each_schedulers_own_steps_and_guidance():
-    assert denoising.Sampler.checked() == denoising.Sampler("sde-dpm++", 20, 1.2)
-    assert denoising.Sampler.checked("ddim") == denoising.Sampler("ddim", 25, 2.0)
-    assert denoising.Sampler.checked("dpm++", guidance=3.0) == denoising.Sampler("dpm++", 10, 3.0)
+    assert schedulers.Sampler.checked() == schedulers.Sampler("sde-dpm++", 20, 1.2)
+    assert schedulers.Sampler.checked("ddim") == schedulers.Sampler("ddim", 25, 2.0)
+    assert schedulers.Sampler.checked("dpm++", guidance=3.0) == schedulers.Sampler("dpm++", 10, 3.0)

@@ -7,7 +7,7 @@ import torch
 
 from genlab import data, datasets, sampling, weights
 from genlab.models import FAMILIES
-from genlab.models.base import evaluating
+from genlab.models.common import evaluating
 from genlab.training import NonFiniteLoss, Progress, train
 
 from conftest import poison_step, tiny, training_data

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from genlab import sampling
-from genlab.models.base import latent_noise
+from genlab.models.common import latent_noise
 
 
 @pytest.mark.parametrize("args, message", [

@@ -51,9 +51,9 @@ def test_gan_metrics_hold_their_measured_level():
 
 
 def test_judge_recognises_diffusion_samples_of_every_digit(judge):
-    from genlab import denoising
+    from genlab import schedulers
     model = weights.load(FAMILIES["diffusion"])
-    samples = sampling.sample_digits(model, sampling.digit_request("mix", 40, 99), denoising.Sampler())
+    samples = sampling.sample_digits(model, sampling.digit_request("mix", 40, 99), schedulers.Sampler())
     predicted = judge_outputs(judge, samples)["probs"].argmax(1)
     assert (predicted == np.arange(40) % 10).mean() >= 0.9
 

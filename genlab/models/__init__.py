@@ -1,9 +1,14 @@
-"""The family registry: the only place that lists the model families."""
+"""The family registry: the only place that lists the model families.
 
-from genlab.models import diffusion, gan, gpt, judge, lstm, vae
+It imports only the families' specs (configs and recipes, no torch); each family's torch code
+loads on first use of `family.model_cls` and friends (see genlab.models.base.Family).
+"""
+
+from genlab.models import diffusion_spec, gan_spec, gpt_spec, judge_spec, lstm_spec, vae_spec
 from genlab.models.base import Family, TrainConfig
 
-FAMILIES = {f.name: f for f in (gan.FAMILY, vae.FAMILY, diffusion.FAMILY, gpt.FAMILY, lstm.FAMILY, judge.FAMILY)}
+FAMILIES = {f.name: f for f in (gan_spec.FAMILY, vae_spec.FAMILY, diffusion_spec.FAMILY, gpt_spec.FAMILY,
+                                lstm_spec.FAMILY, judge_spec.FAMILY)}
 
 __all__ = ["FAMILIES", "Family", "TrainConfig", "get_family"]
 

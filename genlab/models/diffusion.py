@@ -10,7 +10,6 @@ exponential moving average of the weights, standard for diffusion models since S
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Optional, Tuple
 
 import torch
@@ -18,9 +17,9 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from genlab import denoising
-from genlab.models.base import Family, TrainConfig, single_loss_step
-from genlab.params import param
+from genlab import denoising, schedulers
+from genlab.models.common import Implementation, single_loss_step
+from genlab.models.diffusion_spec import DiffusionConfig
 
 if TYPE_CHECKING:  # diffusers is imported on first use: at import time it adds ~2 s to the app's start
     from diffusers import UNet2DModel
@@ -28,19 +27,6 @@ if TYPE_CHECKING:  # diffusers is imported on first use: at import time it adds 
 N_CLASSES = 10
 NULL_LABEL = N_CLASSES  # the extra embedding row meaning "no label"
 IMAGE_SHAPE = (1, 28, 28)  # two halvings: 28 -> 14 -> 7, so no padding is needed
-
-
-@dataclass
-class DiffusionConfig:
-    width: int = param(32, "UNet channels at 28x28 (x2 at 14x14 and 7x7)", 4, 256)
-    layers_per_block: int = param(1, "residual blocks per resolution, each way", 1, 4)
-    attention: bool = param(True, "self-attention at 7x7 (global shape at a small cost)")
-    train_timesteps: int = param(1000, "noise levels of the forward process", 10, 4000)
-    beta_schedule: str = param("squaredcos_cap_v2", "noise schedule: cosine (Nichol & Dhariwal) or linear (Ho et al.)",
-                               choices=("squaredcos_cap_v2", "linear"))
-    label_dropout: float = param(0.1, "share of labels replaced by 'no label' (enables guidance)", 0.0, 1.0)
-    ema_decay: float = param(0.999, "decay of the weight average that samples use", 0.0, 0.99999)
-    ema_start: int = param(500, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
 
 def build_unet(c: DiffusionConfig) -> "UNet2DModel":
@@ -66,7 +52,7 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
         self.unet = build_unet(config)
         self.unet_ema = copy.deepcopy(self.unet).requires_grad_(False)
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
-        noise = denoising.make_scheduler(self.scheduler_config(), "ddpm")
+        noise = schedulers.make_scheduler(self.scheduler_config(), "ddpm")
         self.register_buffer("alphas_cumprod", noise.alphas_cumprod.float(), persistent=False)  # abar_t, (T,)
 
     def scheduler_config(self) -> dict:
@@ -103,14 +89,14 @@ class Diffusion(nn.Module, PyTorchModelHubMixin):
         self.steps += 1
 
     def denoise(self, labels: torch.Tensor, *, generator: torch.Generator,
-                settings: denoising.Sampler = denoising.Sampler()):
+                settings: schedulers.Sampler = schedulers.Sampler()):
         """Frames of denoising len(labels) digits; labels (n,) hold 0-9 or NULL_LABEL (unconditional)."""
-        scheduler = denoising.make_scheduler(self.scheduler_config(), settings.scheduler)
+        scheduler = schedulers.make_scheduler(self.scheduler_config(), settings.scheduler)
         return denoising.trajectory(self.unet_ema, scheduler, labels, null=NULL_LABEL, shape=IMAGE_SHAPE,
                                     generator=generator, steps=settings.steps, guidance=settings.guidance)
 
     def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
-               truncation: Optional[float] = None, settings: denoising.Sampler = denoising.Sampler()) -> torch.Tensor:
+               truncation: Optional[float] = None, settings: schedulers.Sampler = schedulers.Sampler()) -> torch.Tensor:
         """n images (n, 1, 28, 28) in [-1, 1] with `settings` (the metrics' sampler by default);
         labels (n,) default to 0..9 repeating. There is no latent to truncate: `truncation` is ignored."""
         if labels is None:
@@ -129,18 +115,4 @@ def held_out(model: Diffusion, batch) -> Dict[str, float]:
     return {"loss": model.noise_loss(batch, model.unet_ema).item()}
 
 
-FAMILY = Family(
-    name="diffusion",
-    title="Diffusion (class-conditional UNet, diffusers)",
-    output="image",
-    model_cls=Diffusion,
-    config_cls=DiffusionConfig,
-    data="mnist",
-    recipe=TrainConfig(steps=7000, batch_size=64, lr=5e-4, warmup_steps=200, schedule="cosine"),
-    quick_recipe=TrainConfig(steps=150, batch_size=32, lr=1e-3, warmup_steps=20),
-    quick_config={"width": 16, "ema_start": 50, "ema_decay": 0.95},
-    tiny={"width": 4, "ema_start": 0},
-    train_step=train_step,
-    held_out=held_out,
-    sampler_cls=denoising.Sampler,
-)
+IMPLEMENTATION = Implementation(model_cls=Diffusion, train_step=train_step, held_out=held_out)

@@ -4,7 +4,6 @@ Its penultimate layer (`features`) plays the role Inception-v3 plays for FID on 
 images; its softmax gives the classifier inception score and class fidelity.
 """
 
-from dataclasses import dataclass
 from typing import Dict, Tuple
 
 import torch
@@ -12,16 +11,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from genlab.models.base import Family, TrainConfig
-from genlab.params import param
-
-
-@dataclass
-class JudgeConfig:
-    width: int = param(32, "channels of the first conv block (doubled in the second)", 2, 256)
-    feature_dim: int = param(128, "size of the feature layer used for FID", 2, 1024)
-    dropout: float = param(0.3, "dropout before the classification head", 0.0, 0.9)
-    max_shift: int = param(2, "random translation (pixels) of training digits", 0, 4)
+from genlab.models.common import Implementation
+from genlab.models.judge_spec import JudgeConfig
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
@@ -68,16 +59,4 @@ def random_shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
     return padded[torch.arange(b, device=images.device)[:, None, None], 0, rows, cols].unsqueeze(1)
 
 
-FAMILY = Family(
-    name="judge",
-    title="Judge (MNIST classifier)",
-    output="label",
-    model_cls=Judge,
-    config_cls=JudgeConfig,
-    data="mnist",
-    recipe=TrainConfig(steps=2500, batch_size=128, lr=2e-3, weight_decay=1e-4, warmup_steps=200,
-                       schedule="cosine"),
-    quick_recipe=TrainConfig(steps=300, batch_size=128, lr=2e-3, weight_decay=1e-4, warmup_steps=30,
-                             schedule="cosine"),
-    tiny={"width": 4, "feature_dim": 8},
-)
+IMPLEMENTATION = Implementation(model_cls=Judge)

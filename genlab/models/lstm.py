@@ -7,26 +7,15 @@ unrolls it over windows of `context` characters from a zero state (truncated bac
 through time).
 """
 
-from dataclasses import dataclass
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from genlab.corpus import CharVocab
-from genlab.models.base import Family, TrainConfig
-from genlab.models.text import TEXT_TINY, text_loss, vocab_param
-from genlab.params import param
-
-
-@dataclass
-class LSTMConfig:
-    vocab: str = vocab_param()
-    context: int = param(128, "characters per training window (backpropagation through time)", 8, 1024)
-    n_layer: int = param(2, "stacked LSTM layers", 1, 6)
-    hidden: int = param(512, "units per LSTM layer", 16, 2048)
-    n_embd: int = param(64, "size of the character embedding", 8, 1024)
-    dropout: float = param(0.2, "dropout between layers and before the output while training", 0.0, 0.9)
+from genlab.models.common import Implementation
+from genlab.models.text import text_loss
+from genlab.models.lstm_spec import LSTMConfig
 
 
 class LSTM(nn.Module, PyTorchModelHubMixin):
@@ -60,16 +49,4 @@ class LSTM(nn.Module, PyTorchModelHubMixin):
         return logits[0, -1], state
 
 
-FAMILY = Family(
-    name="lstm",
-    title="LSTM (char-rnn)",
-    output="text",
-    model_cls=LSTM,
-    config_cls=LSTMConfig,
-    data="text",
-    recipe=TrainConfig(steps=4500, batch_size=32, lr=2e-3, warmup_steps=100, schedule="cosine"),
-    quick_recipe=TrainConfig(steps=150, batch_size=16, lr=3e-3, warmup_steps=10, schedule="cosine"),
-    quick_config={"context": 64, "n_layer": 1, "hidden": 128, "dropout": 0.0},
-    tiny={**TEXT_TINY, "n_layer": 1, "hidden": 16, "n_embd": 8},
-    storage_dtype="float16",
-)
+IMPLEMENTATION = Implementation(model_cls=LSTM)

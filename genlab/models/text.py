@@ -1,22 +1,10 @@
-"""What the character-level text families share: the default vocabulary, the loss, tiny test sizes."""
+"""What the character-level text families' networks share: the loss."""
 
 import math
 from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
-
-from genlab.params import param
-
-# the 65 characters of tiny-shakespeare, sorted: the vocabulary a model gets when none is derived from data
-SHAKESPEARE_CHARS = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-TEXT_TINY = {"context": 16}  # config overrides every text family uses in fast tests
-
-
-def vocab_param():
-    """The config field holding a text model's vocabulary: set from the training text, not by hand."""
-    return param(SHAKESPEARE_CHARS, "the characters the model knows (set from the training text)", derived=True)
 
 
 def text_loss(logits: torch.Tensor, targets: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, float]]:

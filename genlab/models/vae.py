@@ -7,7 +7,6 @@ reparameterisation trick that lets gradients flow through the sample.
 """
 
 import math
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -15,17 +14,10 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from genlab.models.base import Family, TrainConfig, latent_noise, model_device
-from genlab.params import param
+from genlab.models.common import Implementation, latent_noise, model_device
+from genlab.models.vae_spec import VAEConfig
 
 LOG_2PI = math.log(2 * math.pi)
-
-
-@dataclass
-class VAEConfig:
-    latent_dim: int = param(16, "size of the latent code z", 2, 128)
-    width: int = param(32, "channels at 14x14 (x2 at 7x7), encoder and decoder alike", 4, 256)
-    hidden: int = param(512, "units of the dense layer between the convolutions and z", 16, 2048)
 
 
 class VAE(nn.Module, PyTorchModelHubMixin):
@@ -101,17 +93,4 @@ class VAE(nn.Module, PyTorchModelHubMixin):
         return torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(k)
 
 
-FAMILY = Family(
-    name="vae",
-    title="VAE (convolutional, Bernoulli decoder)",
-    output="image",
-    model_cls=VAE,
-    config_cls=VAEConfig,
-    data="mnist",
-    recipe=TrainConfig(steps=30000, batch_size=128, lr=1e-3, warmup_steps=500, schedule="cosine"),
-    quick_recipe=TrainConfig(steps=500, batch_size=128, lr=2e-3, warmup_steps=50, schedule="cosine"),
-    tiny={"latent_dim": 2, "width": 4, "hidden": 16},
-    conditional=False,
-    extra_metrics=("likelihood",),
-    storage_dtype="float16",  # 3.3M parameters: 13 MB in float32, 6.6 MB in float16
-)
+IMPLEMENTATION = Implementation(model_cls=VAE)

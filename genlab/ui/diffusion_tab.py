@@ -5,7 +5,7 @@ from functools import partial
 
 import gradio as gr
 
-from genlab import denoising, diffusion_view, limits, sampling
+from genlab import diffusion_view, limits, sampling, schedulers
 from genlab.limits import TrainLimits
 from genlab.ui import forms
 from genlab.ui.errors import user_errors
@@ -45,8 +45,8 @@ measured with the SDE solver on 500 digits: the judge recognised 95.8% of them a
 98.4% at 1.2 (FID 21.2) and 99.6% at 1.35 (FID 28.5).
 """
 
-SCHEDULER_CHOICES = [(choice.title, name) for name, choice in denoising.SCHEDULERS.items()]
-DEFAULT = denoising.Sampler.checked()  # the sampler metrics.json scores: what people see first is what is measured
+SCHEDULER_CHOICES = [(choice.title, name) for name, choice in schedulers.SCHEDULERS.items()]
+DEFAULT = schedulers.Sampler.checked()  # the sampler metrics.json scores: what people see first is what is measured
 
 
 def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
@@ -92,8 +92,8 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
             scheduler = gr.Radio(SCHEDULER_CHOICES, value=DEFAULT.scheduler, label="Scheduler")
             steps = gr.Slider(1, 1000, value=DEFAULT.steps, step=1, label="Steps", elem_id="diffusion-steps",
                               info="network evaluations; DPM-Solver++ takes at most "
-                                   f"{denoising.SCHEDULERS['dpm++'].max_steps}")
-            guidance = gr.Slider(0, denoising.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.05,
+                                   f"{schedulers.SCHEDULERS['dpm++'].max_steps}")
+            guidance = gr.Slider(0, schedulers.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.05,
                                  label="Guidance w", info="1: plain conditional; higher: clearer, less varied")
             seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
             with gr.Row():
@@ -112,8 +112,8 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                 {"left": "$", "right": "$", "display": False}])
 
-    scheduler.change(lambda name: (gr.Slider(value=denoising.SCHEDULERS[name].default_steps),
-                                   gr.Slider(value=denoising.SCHEDULERS[name].default_guidance)),
+    scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
+                                   gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
                      scheduler, [steps, guidance], api_visibility="private", queue=False)
     handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
     event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
