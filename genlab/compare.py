@@ -5,17 +5,22 @@ so it draws prior samples until the judge calls enough of them that digit, and s
 drew: its time per digit counts every draw, which is the honest price of getting that digit.
 """
 
+from __future__ import annotations
+
 import time
 from dataclasses import dataclass
 from typing import Dict, List
 
-import torch
-
-from genlab import sampling, weights
-from genlab.metrics import judge_outputs
+from genlab import sampling
+from genlab.lazy import lazy
 from genlab.models import FAMILIES, Family
-from genlab.models.common import evaluating
 from genlab.params import RequestError, check_value
+
+# the app reads the bounds here before torch has loaded
+torch = lazy("torch")
+common = lazy("genlab.models.common")
+metrics = lazy("genlab.metrics")
+weights = lazy("genlab.weights")
 
 MAX_PER_FAMILY = 16
 MAX_DRAWS = 8  # rounds of prior samples an unconditional family may draw looking for the digit
@@ -61,7 +66,7 @@ def draw(model, family: Family, request: sampling.DigitRequest, judge) -> Entry:
     """`request.n` samples of `request.digit` from `model`, timed (the judge's filtering included)."""
     generator = torch.Generator().manual_seed(request.seed)
     began = time.perf_counter()
-    with evaluating(model):
+    with common.evaluating(model):
         if family.conditional:
             samples = model.sample(request.n, generator=generator,
                                    labels=sampling.labels_for(request.n, request.digit)).cpu()
@@ -71,7 +76,7 @@ def draw(model, family: Family, request: sampling.DigitRequest, judge) -> Entry:
             for _ in range(MAX_DRAWS):
                 batch = model.sample(10 * request.n, generator=generator).cpu()
                 drawn += len(batch)
-                verdict = torch.from_numpy(judge_outputs(judge, batch)["probs"]).argmax(1)
+                verdict = torch.from_numpy(metrics.judge_outputs(judge, batch)["probs"]).argmax(1)
                 kept.append(batch[verdict == request.digit])
                 if sum(len(k) for k in kept) >= request.n:
                     break

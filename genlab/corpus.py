@@ -5,15 +5,18 @@ and the user cache, then a download from karpathy's char-rnn repository, checked
 The standard split: the first 90% of characters train, the last 10% validate.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-import torch
-
 from genlab.data import DataError, cache_dir, download_checked
+from genlab.lazy import lazy
+
+torch = lazy("torch")  # for batches only: the app reads corpus facts before torch has loaded
 
 TINY_SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
@@ -140,7 +143,7 @@ def load_corpus(which: str = "train", *, download: bool = True) -> Corpus:
     return split(load_shakespeare(download=download), which, "tiny-shakespeare")
 
 
-def text_batches(corpus: Corpus, batch_size: int, *, seed: int = 0, device: torch.device = torch.device("cpu"),
+def text_batches(corpus: Corpus, batch_size: int, *, seed: int = 0, device: torch.device | str = "cpu",
                  skip: int = 0, model=None) -> Iterator[torch.Tensor]:
     """Endless (B, T + 1) windows of ids at random offsets, T = `model.context` (default 64).
 

@@ -5,6 +5,8 @@ the canonical mirrors. Files are checked by the SHA-256 of their *decompressed* 
 gzip re-packing of the official files is accepted and any corruption is refused.
 """
 
+from __future__ import annotations
+
 import gzip
 import hashlib
 import os
@@ -14,7 +16,10 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import numpy as np
-import torch
+
+from genlab.lazy import lazy
+
+torch = lazy("torch")  # for batches only: the app reads data facts before torch has loaded
 
 SAMPLE_PATH = Path(__file__).parent / "assets" / "mnist_sample.npz"
 
@@ -194,7 +199,7 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
-                  device: torch.device = torch.device("cpu"), skip: int = 0, model=None) -> Iterator[tuple]:
+                  device: torch.device | str = "cpu", skip: int = 0, model=None) -> Iterator[tuple]:
     """Endless shuffled (images (B, 1, 28, 28) in [-1, 1], labels (B,)) batches; reshuffles each epoch.
 
     (`model` is unused: digit batches do not depend on the model; text batches do.)

@@ -5,17 +5,22 @@ the clean digits x_0. A handful of evenly spaced steps are kept (as small uint8 
 scrubber and the GIF, so a 1000-step DDPM run costs no more memory than a 10-step one.
 """
 
+from __future__ import annotations
+
 import math
 import time
 from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 import numpy as np
-import torch
 
 from genlab import images, sampling, schedulers
-from genlab.models.common import evaluating
+from genlab.lazy import lazy
 from genlab.params import RequestError, check_value
+
+# the app reads the bounds here before torch has loaded
+torch = lazy("torch")
+common = lazy("genlab.models.common")
 
 MAX_SAMPLES = 64
 UNCONDITIONAL = "none"
@@ -82,7 +87,7 @@ def watch(model, request: DiffusionRequest, *, frame_seconds: float = FRAME_SECO
     cols = columns(request)
     kept: List[tuple] = []
     shown = -math.inf
-    with evaluating(model):
+    with common.evaluating(model):
         frames = model.denoise(labels(request, model.null_label), generator=torch.Generator().manual_seed(request.seed),
                                settings=request.settings)
         for frame in frames:

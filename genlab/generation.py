@@ -6,15 +6,19 @@ the same seed gives the same text on every device. Every step also reports what 
 itself thought (its untempered probabilities): the token view and the top-5 alternatives.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 from typing import Iterator, List, Tuple
 
-import torch
-
 from genlab.corpus import listing
-from genlab.models.common import model_device
+from genlab.lazy import lazy
 from genlab.params import RequestError, check_value
+
+# the app reads the bounds here before torch has loaded
+torch = lazy("torch")
+common = lazy("genlab.models.common")
 
 MAX_NEW_CHARS = 2000
 MAX_PROMPT_CHARS = 2000
@@ -89,7 +93,7 @@ class Token:
 def generate(model, request: TextRequest, *, use_cache: bool = True) -> Iterator[Token]:
     """Yield `request.n_chars` new characters from `model` (in eval mode). Closing the iterator stops it."""
     vocab = model.vocab
-    ids = check_prompt(vocab, request.prompt)[None].to(model_device(model))  # (1, T)
+    ids = check_prompt(vocab, request.prompt)[None].to(common.model_device(model))  # (1, T)
     generator = torch.Generator().manual_seed(request.seed)
     with torch.inference_mode():
         logits, state = model.begin(ids, use_cache)

@@ -5,31 +5,36 @@ components of the test set's encodings (fixed per model, so the same digit lands
 place every time).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
-import torch
 
 from genlab import data
-from genlab.models.common import evaluating, model_device
+from genlab.lazy import lazy
 from genlab.params import check_value
 from genlab.sampling import INTERPOLATION_STEPS, slerp
+
+# the app reads the bounds here before torch has loaded
+torch = lazy("torch")
+common = lazy("genlab.models.common")
 
 INTERPOLATION_MODES = ("spherical", "linear")
 
 
 def encode(model, images: np.ndarray) -> torch.Tensor:
     """(N, 28, 28) uint8 -> posterior means (N, latent_dim) on the CPU."""
-    with evaluating(model):
-        batches = [model.encode(chunk.to(model_device(model)))[0].cpu()
+    with common.evaluating(model):
+        batches = [model.encode(chunk.to(common.model_device(model)))[0].cpu()
                    for chunk in data.to_tensor(images).split(1000)]
     return torch.cat(batches)
 
 
 def reconstruct(model, images: np.ndarray) -> torch.Tensor:
     """Decoder means for the posterior means of (N, 28, 28) uint8 digits: (N, 1, 28, 28) in [-1, 1]."""
-    with evaluating(model):
+    with common.evaluating(model):
         return model.decode(encode(model, images)).cpu()
 
 
@@ -84,7 +89,7 @@ def manifold(model, plane: Plane, size: int = 15, extent: float = 2.5) -> torch.
     ticks = torch.linspace(-extent, extent, size)
     v, u = torch.meshgrid(-ticks, ticks, indexing="ij")  # rows top to bottom = v descending, like a plot
     uv = torch.stack([u.reshape(-1) * plane.spread[0], v.reshape(-1) * plane.spread[1]], dim=1)
-    with evaluating(model):
+    with common.evaluating(model):
         return model.decode(plane.lift(uv)).cpu()
 
 

@@ -5,11 +5,13 @@ one user spend. Public mode (a Space, a share link) is much tighter than a local
 """
 
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from genlab.models.base import TrainConfig
 from genlab.params import RequestError
+
+if TYPE_CHECKING:  # the app reads these limits before torch has loaded
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_0
 ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=100)
 
 
-def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
+def check(recipe: TrainConfig, model: "nn.Module", limits: TrainLimits) -> None:
     """RequestError naming the limit when the run would exceed it."""
     if recipe.steps > limits.max_steps:
         raise RequestError(f"steps must be at most {limits.max_steps} here, got {recipe.steps}")

@@ -4,14 +4,18 @@ Every public entry point validates its arguments (raising RequestError, a ValueE
 before touching a model, so a bad request costs microseconds, not a forward pass.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 from typing import List, Optional, Union
 
-import torch
-
-from genlab.models.common import evaluating
+from genlab.lazy import lazy
 from genlab.params import RequestError, check_value
+
+# the app reads the bounds below while it builds its page, before torch has loaded
+torch = lazy("torch")
+common = lazy("genlab.models.common")
 
 MAX_SAMPLES = 100
 MAX_SEED = 2**31 - 1
@@ -70,7 +74,7 @@ def sample_digits(model, request: DigitRequest, settings=None) -> torch.Tensor:
     The latents come from a CPU generator, so they are identical on every device; the images then
     agree across devices up to floating-point rounding."""
     generator = torch.Generator().manual_seed(request.seed)
-    with evaluating(model):
+    with common.evaluating(model):
         extra = {} if settings is None else {"settings": settings}
         return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
                             truncation=request.truncation, **extra).cpu()
@@ -81,7 +85,7 @@ def sample_batch(model, requests: List[DigitRequest]) -> List[torch.Tensor]:
 
     Each request draws exactly the latents `sample_digits` would (its own seeded generator), so a
     user gets the same digits whether or not the server batched the request with others."""
-    with evaluating(model):
+    with common.evaluating(model):
         z = torch.cat([model.latents(r.n, generator=torch.Generator().manual_seed(r.seed), truncation=r.truncation)
                        for r in requests])
         labels = torch.cat([labels_for(r.n, r.digit) for r in requests])
@@ -118,7 +122,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def interpolate(model, request: InterpolationRequest) -> torch.Tensor:
     """(steps, 1, 28, 28) in [-1, 1]: decoded along the great circle from seed_a's latent to seed_b's."""
-    with evaluating(model):
+    with common.evaluating(model):
         z_a, z_b = (model.latents(1, generator=torch.Generator().manual_seed(s), truncation=request.truncation)
                     for s in (request.seed_a, request.seed_b))
         t = torch.linspace(0, 1, request.steps, device=z_a.device)[:, None]

@@ -5,20 +5,27 @@ import inspect
 
 import gradio as gr
 
+from genlab.lazy import lazy
 from genlab.params import RequestError
-from genlab.training import NonFiniteLoss
 
-USER_ERRORS = (RequestError, NonFiniteLoss)  # their messages are written for users
+training = lazy("genlab.training")
+
+
+def is_user_error(err: Exception) -> bool:
+    """Errors whose messages are written for users: bad requests and a training loss gone NaN."""
+    return isinstance(err, RequestError) or isinstance(err, training.NonFiniteLoss)
 
 
 def user_errors(handler):
-    """Re-raise USER_ERRORS from `handler` (a function or a generator) as gr.Error, same message."""
+    """Re-raise user errors from `handler` (a function or a generator) as gr.Error, same message."""
     if inspect.isgeneratorfunction(handler) or inspect.isgeneratorfunction(getattr(handler, "func", None)):
         @functools.wraps(handler)
         def streaming(*args, **kwargs):
             try:
                 yield from handler(*args, **kwargs)
-            except USER_ERRORS as err:
+            except Exception as err:
+                if not is_user_error(err):
+                    raise
                 raise gr.Error(str(err)) from None
         return streaming
 
@@ -26,6 +33,8 @@ def user_errors(handler):
     def wrapped(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
-        except USER_ERRORS as err:
+        except Exception as err:
+            if not is_user_error(err):
+                raise
             raise gr.Error(str(err)) from None
     return wrapped

@@ -6,16 +6,18 @@ from typing import Tuple
 
 import gradio as gr
 import numpy as np
-import torch
 
 from genlab import images, params, sampling
-from genlab.metrics import judge_outputs
+from genlab.lazy import lazy
 from genlab.params import RequestError
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import PRETRAINED, ModelStore
+
+torch = lazy("torch")
+metrics = lazy("genlab.metrics")
 
 HOW_IT_WORKS = r"""
 ### How it works
@@ -91,7 +93,7 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAIN
     """The same samples with the judge's verdict under each, and a one-line summary."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))
     samples = sampling.sample_digits(store.choose("gan", model, session), request)
-    probs = torch.from_numpy(judge_outputs(store.get("judge"), samples)["probs"])
+    probs = torch.from_numpy(metrics.judge_outputs(store.get("judge"), samples)["probs"])
     confidence, predicted = probs.max(1)
     wanted = sampling.labels_for(request.n, request.digit)
     correct = (predicted == wanted).tolist()

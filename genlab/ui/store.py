@@ -1,16 +1,22 @@
 """The models every tab samples from: shipped weights (loaded once) and this session's runs."""
 
+from __future__ import annotations
+
 import tempfile
 import threading
 from pathlib import Path
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
-import torch
-from torch import nn
-
-from genlab import devices, weights
+from genlab import devices
+from genlab.lazy import lazy
 from genlab.models import get_family
 from genlab.params import RequestError
+
+torch = lazy("torch")
+weights = lazy("genlab.weights")
+
+if TYPE_CHECKING:
+    from torch import nn
 
 PRETRAINED = "pretrained"
 
@@ -24,10 +30,14 @@ def for_serving(model: nn.Module) -> nn.Module:
 
 class ModelStore:
     def __init__(self, device: str = "", runs_root: Optional[Path] = None):
-        self.device = devices.resolve(device)
+        self.requested_device = device  # resolved on first use: resolving imports torch
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
+
+    @property
+    def device(self) -> torch.device:
+        return devices.resolve(self.requested_device)
 
     def get(self, name: str) -> nn.Module:
         """The shipped model of family `name` on this store's device (eval mode)."""
@@ -54,8 +64,9 @@ class ModelStore:
 
     @property
     def concurrency_limit(self) -> int:
-        """How many model calls may run at once: one on CPU (torch already uses every core)."""
-        return 1 if self.device.type == "cpu" else 4
+        """How many model calls may run at once: one on CPU (torch already uses every core).
+        Asked while the page is built, so a machine that surely has no GPU answers without torch."""
+        return 1 if devices.surely_cpu(self.requested_device) or self.device.type == "cpu" else 4
 
 
 def model_choices(session: Optional[dict], name: str) -> list:

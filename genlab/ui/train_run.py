@@ -14,14 +14,19 @@ from typing import Dict, Iterator, List, Optional, Union
 
 import numpy as np
 import pandas as pd
-import torch
 
-from genlab import checkpoints, corpus, datasets, images, params, previews, weights
+from genlab import corpus, datasets, images, params
+from genlab.lazy import lazy
 from genlab.limits import LOCAL, TrainLimits, check as check_limits
 from genlab.models import TrainConfig, get_family
 from genlab.params import RequestError
-from genlab.training import train
 from genlab.ui.store import ModelStore
+
+torch = lazy("torch")
+checkpoints = lazy("genlab.checkpoints")
+previews = lazy("genlab.previews")
+training = lazy("genlab.training")
+weights = lazy("genlab.weights")
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
@@ -189,7 +194,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
     frame_preview, histogram, scores = None, None, {}
     last_sent = last_preview = 0.0
     preview_gap = PREVIEW_SECONDS
-    run = train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
+    run = training.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                 resume=resume, max_seconds=ctx.limits.max_seconds)
     for progress in run:
         if progress.step % log_every == 0 or progress.step == progress.total:

@@ -1,21 +1,26 @@
 """The VAE tab: reconstruct any digit, walk between two, see where digits live in latent space."""
 
+from __future__ import annotations
+
 import weakref
 from functools import partial
 from typing import Tuple
 
 import gradio as gr
 import numpy as np
-import torch
 from PIL import Image
 
-from genlab import images, latents, metrics, sampling
+from genlab import images, latents, sampling
+from genlab.lazy import lazy
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui import forms
 from genlab.ui.store import ModelStore
+
+torch = lazy("torch")
+metrics = lazy("genlab.metrics")
 
 MAP_POINTS = 2000  # test encodings drawn on the map
 GRID = 15  # manifold grid size
