@@ -9,7 +9,7 @@ import os
 import sys
 
 from genlab.ui import build_app
-from genlab.ui.app import launch_options, prepare
+from genlab.ui.app import launch_options, prepare, warm_up
 from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
 
@@ -48,7 +48,10 @@ def main(argv=None, environ=os.environ) -> None:
         sys.exit(f"app.py: error: {err}")
     # reuse the import-time app unless the flags changed its mode (one build in the usual case)
     app = demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"])
-    prepare(app).launch(**settings["launch"])
+    served = prepare(app)
+    served.launch(prevent_thread_lock=True, **settings["launch"])
+    warm_up()  # torch and the models' code load while people open the page, not before it is served
+    served.block_thread()
 
 
 if __name__ == "__main__":

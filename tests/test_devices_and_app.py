@@ -53,6 +53,21 @@ def test_unknown_or_unavailable_devices_are_clear_errors(monkeypatch):
             devices.resolve("cuda")
 
 
+@pytest.mark.parametrize("requested, driver, expected", [
+    ("cpu", True, True), ("cuda", False, False), ("mps", False, False), ("auto", False, True), ("auto", True, False)])
+def test_surely_cpu_answers_without_torch_and_only_when_nothing_else_is_possible(monkeypatch, requested, driver,
+                                                                              expected):
+    monkeypatch.setattr(devices, "_gpu_driver_present", lambda: driver)
+    assert devices.surely_cpu(requested) is expected
+
+
+def test_surely_cpu_agrees_with_torch_here(monkeypatch):
+    monkeypatch.delenv("GENLAB_DEVICE", raising=False)
+    devices._gpu_driver_present.cache_clear()
+    if devices.surely_cpu():  # never claims the CPU where torch would find an accelerator
+        assert devices.resolve().type == "cpu"
+
+
 def test_app_defaults_to_localhost_7860_and_honours_gradio_env(monkeypatch):
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module("app")
@@ -135,6 +150,9 @@ class _Launched:
     def launch(self, **kwargs):
         self.calls.append(("launch", self.demo, kwargs))
 
+    def block_thread(self):
+        self.calls.append(("serve until stopped", self.demo))
+
 
 @pytest.mark.parametrize("argv, environ, demo_public, rebuilt", [
     ([], {}, False, False), (["--share"], {}, False, True), ([], {"SPACE_ID": "a/b"}, True, False)])
@@ -143,9 +161,13 @@ def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch,
     monkeypatch.setattr(app, "DEMO_PUBLIC", demo_public)
     monkeypatch.setattr(app, "build_app", lambda public: calls.append(("build", public)) or "rebuilt")
     monkeypatch.setattr(app, "prepare", lambda demo: _Launched(demo, calls))
+    monkeypatch.setattr(app, "warm_up", lambda: calls.append("warm up"))
     app.main(argv, environ)
-    expected = app.launch_settings(app.parse_args(argv), environ)["launch"]
-    assert calls == ([("build", True)] if rebuilt else []) + [("launch", "rebuilt" if rebuilt else app.demo, expected)]
+    expected = {"prevent_thread_lock": True, **app.launch_settings(app.parse_args(argv), environ)["launch"]}
+    served = "rebuilt" if rebuilt else app.demo
+    # the page is served first; torch and the models' code load after it, while people open it
+    assert calls == ([("build", True)] if rebuilt else []) + [("launch", served, expected), "warm up",
+                                                              ("serve until stopped", served)]
 
 
 def test_on_a_space_the_imported_demo_is_public(monkeypatch):

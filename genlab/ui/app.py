@@ -1,5 +1,6 @@
 """build_app(): the whole dashboard as a gr.Blocks, built but never launched here."""
 
+import importlib
 import os
 import socket
 import tempfile
@@ -11,7 +12,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from genlab import limits  # noqa: E402
+from genlab import lazy, limits  # noqa: E402
+from genlab.models import FAMILIES  # noqa: E402
 from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
@@ -58,6 +60,15 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
                 with gr.Tab(label, id=label.lower()):
                     build(demo, shared)
     return demo
+
+
+def warm_up() -> None:
+    """Load what requests need (torch, the networks' code, the library modules the page deferred) so
+    the first click does not pay for it. The page is built without torch; app.py calls this once the
+    server answers, and a request that comes sooner simply waits for the import it needs."""
+    lazy.load_deferred()
+    for family in FAMILIES.values():
+        importlib.import_module(family.implementation)
 
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up
