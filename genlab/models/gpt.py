@@ -18,8 +18,8 @@ from torch import nn
 
 from genlab.corpus import CharVocab
 from genlab.models.common import Implementation
-from genlab.models.text import text_loss
 from genlab.models.gpt_spec import GPTConfig
+from genlab.models.text import text_loss
 
 
 _GROWING = threading.Lock()  # module-wide, so models stay deep-copyable; tables grow a few times per process

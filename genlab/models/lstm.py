@@ -7,15 +7,14 @@ unrolls it over windows of `context` characters from a zero state (truncated bac
 through time).
 """
 
-
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from genlab.corpus import CharVocab
 from genlab.models.common import Implementation
-from genlab.models.text import text_loss
 from genlab.models.lstm_spec import LSTMConfig
+from genlab.models.text import text_loss
 
 
 class LSTM(nn.Module, PyTorchModelHubMixin):

@@ -9,7 +9,6 @@ from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.store import ModelStore
 
-
 EXPLAINER = """Each family draws the same digit with the same seed; the table puts the time this click took
 next to each model's measured quality (`python -m genlab eval <family>`, 10,000 samples): **FID / floor**
 (1.0 would be as close to the test digits as real training digits are; lower is better),

@@ -13,7 +13,6 @@ from genlab.ui.gpu import DENOISE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore
 
-
 HOW_IT_WORKS = r"""
 ### How it works
 **Forward noising.** Take a digit $x_0$ and mix in Gaussian noise $\epsilon$:

@@ -30,14 +30,17 @@ def for_serving(model: nn.Module) -> nn.Module:
 
 class ModelStore:
     def __init__(self, device: str = "", runs_root: Optional[Path] = None):
-        self.requested_device = device  # resolved on first use: resolving imports torch
+        self.requested_device = device
+        self._device = None  # resolved once, on first use: resolving imports torch
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
 
     @property
     def device(self) -> torch.device:
-        return devices.resolve(self.requested_device)
+        if self._device is None:
+            self._device = devices.resolve(self.requested_device)
+        return self._device
 
     def get(self, name: str) -> nn.Module:
         """The shipped model of family `name` on this store's device (eval mode)."""

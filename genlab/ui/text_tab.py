@@ -15,7 +15,6 @@ from genlab.ui.errors import user_errors
 from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
 from genlab.ui.store import PRETRAINED, ModelStore
 
-
 TEXT_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "text"]
 STREAM_SECONDS = 1 / 30  # at most this often a growing text is sent (about one screen refresh)
 SWEEP_MAX_CHARS = 500  # the sweep makes three texts: keep it quick

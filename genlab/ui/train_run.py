@@ -195,7 +195,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
     last_sent = last_preview = 0.0
     preview_gap = PREVIEW_SECONDS
     run = training.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
-                resume=resume, max_seconds=ctx.limits.max_seconds)
+                         resume=resume, max_seconds=ctx.limits.max_seconds)
     for progress in run:
         if progress.step % log_every == 0 or progress.step == progress.total:
             history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
