@@ -9,12 +9,13 @@ import os
 import sys
 
 from genlab.ui import build_app
-from genlab.ui.app import launch_options, prepare, warm_up
+from genlab.ui.app import launch_options, prepare, start_warm_up
 from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
 
 cap_malloc_arenas()  # before the server's worker threads exist
-# built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides
+# built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides.
+# Without main() nothing warms torch up: the first request then waits about a second for it.
 DEMO_PUBLIC = on_space(os.environ)
 demo = build_app(public=DEMO_PUBLIC)
 
@@ -50,7 +51,7 @@ def main(argv=None, environ=os.environ) -> None:
     app = demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"])
     served = prepare(app)
     served.launch(prevent_thread_lock=True, **settings["launch"])
-    warm_up()  # torch and the models' code load while people open the page, not before it is served
+    start_warm_up()  # torch and the models' code load while people open the page, not before it is served
     served.block_thread()
 
 

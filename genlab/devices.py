@@ -5,12 +5,11 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 import sys
 
 from genlab.lazy import lazy
 
-torch = lazy("torch")  # `surely_cpu` answers before torch has loaded
+torch = lazy("torch")  # expects_accelerator answers before torch has loaded
 
 _CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -41,19 +40,21 @@ def _resolve(name: str) -> torch.device:
     return torch.device(name)
 
 
-def surely_cpu(name: str = "") -> bool:
-    """True when resolve(name) can only be the CPU, decided without importing torch (the app sizes
-    its request queue before torch loads): the CPU was asked for, or "auto" on a machine with no
-    GPU driver. False means "ask torch"; resolve() stays the one answer to which device it is."""
+def expects_accelerator(name: str = "") -> bool:
+    """Whether resolve(name) will most likely be a GPU, answered without importing torch (the app sizes
+    its request queue while it builds the page, before torch loads): cuda or mps asked for, or "auto"
+    on a machine with a GPU driver. The one miss is a CPU-only torch next to a GPU driver, which then
+    serves a few model calls at once instead of one. resolve() stays the answer to which device it is."""
     name = _requested(name)
-    return name == "cpu" or (name == "auto" and not _gpu_driver_present())
+    return name != "cpu" and (name != "auto" or _gpu_driver_present())
 
 
 @functools.lru_cache(maxsize=None)
 def _gpu_driver_present() -> bool:
     if sys.platform == "darwin":
-        return platform.machine() == "arm64"  # Apple silicon: MPS
-    if os.environ.get("SPACES_ZERO_GPU") or os.path.exists("/dev/kfd"):  # ZeroGPU lends one per call; ROCm
+        return True  # Metal: every Mac torch supports has a GPU that MPS can use
+    # ZeroGPU lends a GPU per call (torch reports cuda there); /dev/kfd is ROCm's driver
+    if os.environ.get("SPACES_ZERO_GPU") or os.path.exists("/dev/kfd"):
         return True
     for library in ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so"):
         try:

@@ -2,12 +2,13 @@
 
 `torch = lazy("torch")` binds a stand-in; the first attribute read imports the module and every
 later read is forwarded to it. Building the app's page reads no such attribute (a test holds
-that), so torch, the networks and the samplers load after the server is up (`load_deferred`)
-or when a first request needs them, whichever comes first.
+that), so torch and the torch-heavy library modules load once the server is up (app.py's warm-up
+calls `load_deferred`) or when a first request needs them, whichever comes first.
 
 importlib.import_module takes the import system's per-module lock, so requests racing on a first
 use all wait for the one complete module. (importlib.util.LazyLoader swaps the module object in
 place instead, which is not thread-safe on every Python version genlab supports.)
+Stand-ins are module globals, read-only: setting an attribute on one does not reach the module.
 Modules that use a stand-in in annotations need `from __future__ import annotations`.
 """
 
@@ -24,6 +25,8 @@ class _Deferred:
         self._module = None
 
     def __getattr__(self, attr: str) -> Any:  # only called for names this stand-in does not have
+        if attr in ("_name", "_module"):  # a copy made without __init__: no module to forward to
+            raise AttributeError(attr)
         if self._module is None:
             self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)

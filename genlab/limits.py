@@ -4,6 +4,8 @@ Field bounds (genlab.params) say what makes sense for a model; these say what on
 one user spend. Public mode (a Space, a share link) is much tighter than a local run.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,7 @@ PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_0
 ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=100)
 
 
-def check(recipe: TrainConfig, model: "nn.Module", limits: TrainLimits) -> None:
+def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
     """RequestError naming the limit when the run would exceed it."""
     if recipe.steps > limits.max_steps:
         raise RequestError(f"steps must be at most {limits.max_steps} here, got {recipe.steps}")

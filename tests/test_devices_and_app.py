@@ -54,18 +54,11 @@ def test_unknown_or_unavailable_devices_are_clear_errors(monkeypatch):
 
 
 @pytest.mark.parametrize("requested, driver, expected", [
-    ("cpu", True, True), ("cuda", False, False), ("mps", False, False), ("auto", False, True), ("auto", True, False)])
-def test_surely_cpu_answers_without_torch_and_only_when_nothing_else_is_possible(monkeypatch, requested, driver,
-                                                                              expected):
+    ("cpu", True, False), ("cuda", False, True), ("mps", False, True), ("auto", False, False), ("auto", True, True)])
+def test_the_queue_expects_an_accelerator_only_when_one_is_asked_for_or_has_a_driver(monkeypatch, requested, driver,
+                                                                                     expected):
     monkeypatch.setattr(devices, "_gpu_driver_present", lambda: driver)
-    assert devices.surely_cpu(requested) is expected
-
-
-def test_surely_cpu_agrees_with_torch_here(monkeypatch):
-    monkeypatch.delenv("GENLAB_DEVICE", raising=False)
-    devices._gpu_driver_present.cache_clear()
-    if devices.surely_cpu():  # never claims the CPU where torch would find an accelerator
-        assert devices.resolve().type == "cpu"
+    assert devices.expects_accelerator(requested) is expected
 
 
 def test_app_defaults_to_localhost_7860_and_honours_gradio_env(monkeypatch):
@@ -161,7 +154,7 @@ def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch,
     monkeypatch.setattr(app, "DEMO_PUBLIC", demo_public)
     monkeypatch.setattr(app, "build_app", lambda public: calls.append(("build", public)) or "rebuilt")
     monkeypatch.setattr(app, "prepare", lambda demo: _Launched(demo, calls))
-    monkeypatch.setattr(app, "warm_up", lambda: calls.append("warm up"))
+    monkeypatch.setattr(app, "start_warm_up", lambda: calls.append("warm up"))
     app.main(argv, environ)
     expected = {"prevent_thread_lock": True, **app.launch_settings(app.parse_args(argv), environ)["launch"]}
     served = "rebuilt" if rebuilt else app.demo

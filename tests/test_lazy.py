@@ -1,5 +1,6 @@
 """genlab.lazy: stand-ins that import their module on first use, once, even under racing threads."""
 
+import copy
 import sys
 import threading
 
@@ -9,6 +10,8 @@ from genlab import lazy
 
 SLOW_MODULE = """
 import time
+with open({log!r}, "a") as log:
+    log.write("imported\\n")
 time.sleep(0.3)  # a slow import, like torch's: racing first uses must all wait for it
 VALUE = 42
 """
@@ -17,7 +20,7 @@ VALUE = 42
 @pytest.fixture
 def slow_module(tmp_path, monkeypatch):
     name = f"genlab_test_slow_{tmp_path.name}"
-    (tmp_path / f"{name}.py").write_text(SLOW_MODULE)
+    (tmp_path / f"{name}.py").write_text(SLOW_MODULE.format(log=str(tmp_path / "imports.log")))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(lazy, "_DEFERRED", [])  # keep the app's warm-up list free of test modules
     yield name
@@ -34,7 +37,7 @@ def test_the_module_is_imported_on_first_attribute_read(slow_module):
         stand_in.missing
 
 
-def test_racing_first_uses_all_see_the_complete_module(slow_module):
+def test_racing_first_uses_all_see_the_complete_module(slow_module, tmp_path):
     stand_in = lazy.lazy(slow_module)
     seen, errors = [], []
 
@@ -50,6 +53,12 @@ def test_racing_first_uses_all_see_the_complete_module(slow_module):
     for thread in threads:
         thread.join()
     assert (errors, seen) == ([], [42] * 8)
+    assert (tmp_path / "imports.log").read_text() == "imported\n"  # executed once
+
+
+def test_a_copied_stand_in_forwards_like_the_original():
+    # copies are made without __init__; the stand-in must not look for its own fields on the module
+    assert copy.copy(lazy.lazy("json")).dumps([1]) == "[1]"
 
 
 def test_load_deferred_imports_every_module_handed_to_lazy(slow_module):

@@ -4,6 +4,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "genlab"
 
@@ -44,25 +46,35 @@ def test_nothing_below_the_ui_imports_the_ui_or_cli():
 
 
 WARM_UP_CHECK = """
-import sys, app
+import sys
+from genlab import devices
+devices._gpu_driver_present = lambda: {driver}  # the page must not need torch on GPU machines either
+import app
+from genlab.ui.app import build_app, launch_options
+launch_options(public=True)
+build_app(public=True)
 early = sorted(m for m in ("torch", "diffusers") if m in sys.modules)
-assert not early, f"building the app imported {early}"
+assert not early, f"building the app imported {{early}}"
+from genlab import lazy
 from genlab.models import FAMILIES
 from genlab.ui.app import warm_up
 warm_up()
-missing = [m for m in ["torch"] + [f.implementation for f in FAMILIES.values()] if m not in sys.modules]
-assert not missing, f"warm_up left {missing} for the first request"
+wanted = ["torch"] + lazy._DEFERRED + [f.implementation for f in FAMILIES.values()]
+missing = [m for m in wanted if m not in sys.modules]
+assert not missing, f"warm_up left {{missing}} for the first request"
 assert "diffusers" not in sys.modules, "warm_up imported diffusers (about 2 s; it loads on first diffusion use)"
 """
 
 
-def test_the_page_is_built_without_torch_and_warm_up_loads_it():
+@pytest.mark.parametrize("driver", [False, True])
+def test_the_page_is_built_without_torch_and_warm_up_loads_it(driver):
     # torch adds about 1.3 s and diffusers about 2 s to `python app.py`'s start (benchmarks/gan_speed.py):
-    # the page is built and served without them; app.py warms torch and the networks' code up after that
+    # the page (local and public) is built and served without them; app.py warms torch and the
+    # networks' code up after that
     import subprocess
     import sys
-    done = subprocess.run([sys.executable, "-c", WARM_UP_CHECK], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", WARM_UP_CHECK.format(driver=driver)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

@@ -7,7 +7,10 @@ from gradio_client import Client
 from PIL import Image
 
 from genlab import images, sampling
+from genlab.params import RequestError
+from genlab.training import NonFiniteLoss
 from genlab.ui import gan_tab
+from genlab.ui.errors import user_errors
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
@@ -150,3 +153,26 @@ def test_served_models_are_channels_last_and_draw_the_same_digits(store):
     request = sampling.digit_request("mix", 20, 3, None)
     plain = sampling.sample_digits(weights.load(FAMILIES["gan"]), request)
     assert torch.allclose(sampling.sample_digits(served, request), plain, atol=1e-5)
+
+
+def _raising(error):
+    def handler():
+        raise error
+
+    def stream():
+        yield "first"
+        raise error
+    return handler, stream
+
+
+@pytest.mark.parametrize("error, shown", [(RequestError("seed must be 0-2147483647"), True),
+                                          (NonFiniteLoss("step 4: loss became non-finite"), True),
+                                          (KeyError("internal"), False)])
+def test_only_errors_written_for_users_reach_them(error, shown):
+    import gradio as gr
+    handler, stream = _raising(error)
+    for call in (user_errors(handler), lambda: list(user_errors(stream)())):
+        with pytest.raises(gr.Error if shown else KeyError) as raised:
+            call()
+        if shown:
+            assert raised.value.message == str(error)

@@ -48,25 +48,25 @@ class Family:
     storage_dtype: str = "float32"  # of shipped weight files; "float16" keeps larger models under 10 MB
 
     @property
-    def code(self):
+    def _code(self):
         """The family's genlab.models.common.Implementation (imports torch on first use)."""
         return importlib.import_module(self.implementation).IMPLEMENTATION
 
     @property
     def model_cls(self) -> type:
         """nn.Module + PyTorchModelHubMixin, __init__(self, config)."""
-        return self.code.model_cls
+        return self._code.model_cls
 
     @property
     def finalize(self):
         """Readies weights for use before each save (None: nothing to do)."""
-        return self.code.finalize
+        return self._code.finalize
 
     def make_optimizers(self, model, recipe: TrainConfig) -> dict:
-        return self.code.make_optimizers(model, recipe)
+        return self._code.make_optimizers(model, recipe)
 
     def step(self, model, batch, optimizers) -> Dict[str, float]:
-        return self.code.step(model, batch, optimizers)
+        return self._code.step(model, batch, optimizers)
 
     def evaluate(self, model, batch) -> Dict[str, float]:
-        return self.code.evaluate(model, batch)
+        return self._code.evaluate(model, batch)

@@ -4,6 +4,7 @@ import importlib
 import os
 import socket
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +65,19 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
 
 def warm_up() -> None:
     """Load what requests need (torch, the networks' code, the library modules the page deferred) so
-    the first click does not pay for it. The page is built without torch; app.py calls this once the
-    server answers, and a request that comes sooner simply waits for the import it needs."""
+    the first click does not pay for it. The page is built without torch; a request that comes
+    sooner simply waits for the import it needs. diffusers still loads on first diffusion use."""
     lazy.load_deferred()
     for family in FAMILIES.values():
         importlib.import_module(family.implementation)
+
+
+def start_warm_up() -> threading.Thread:
+    """warm_up() beside the running server (app.py starts it once the page answers). A thread, so
+    Ctrl-C still reaches the server's shutdown and a failed import shows up in the request that needs it."""
+    thread = threading.Thread(target=warm_up, name="genlab-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up
@@ -86,7 +95,7 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE, status_update_rate=1.0)
 
 
-REPO = Path(__file__).parents[2]  # genlab/ui/app.py -> the repository
+REPO = Path(__file__).parents[2]  # genlab/ui/app.py -> the repository (weights.ROOT's parent, without torch)
 MAX_UPLOAD = "5mb"  # public uploads (a digit picture, a .txt corpus) never need more
 
 

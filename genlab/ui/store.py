@@ -67,9 +67,9 @@ class ModelStore:
 
     @property
     def concurrency_limit(self) -> int:
-        """How many model calls may run at once: one on CPU (torch already uses every core).
-        Asked while the page is built, so a machine that surely has no GPU answers without torch."""
-        return 1 if devices.surely_cpu(self.requested_device) or self.device.type == "cpu" else 4
+        """How many model calls may run at once: one on CPU (torch already uses every core), four on a GPU.
+        Asked while the page is built, before torch has loaded."""
+        return 4 if devices.expects_accelerator(self.requested_device) else 1
 
 
 def model_choices(session: Optional[dict], name: str) -> list:
