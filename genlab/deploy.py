@@ -22,10 +22,9 @@ import yaml
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
-from genlab import weights
+from genlab import REPO, weights
 from genlab.models import FAMILIES
 
-ROOT = Path(__file__).resolve().parent.parent
 MAX_FILE_BYTES = 10_000_000  # larger files need LFS/Xet handling on the Hub; the project keeps weights small
 REQUIRED = ("judge", "gan", "vae")  # the GAN and VAE tabs cannot start without these; other tabs degrade
 FREE_HARDWARE = "cpu-basic"
@@ -205,7 +204,7 @@ def upload(root: Path, repo_id: str, hardware: str, token: str, files: List[Tupl
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    root = Path(args.root).resolve() if args.root else ROOT
+    root = Path(args.root).resolve() if args.root else REPO
     config = settings(root)
     options = config.get("deploy") or {}
     repo_id = args.repo or options.get("repo_id")

@@ -19,10 +19,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from genlab import params
+from genlab import REPO, params
 from genlab.models.base import Family
 
-ROOT = Path(__file__).resolve().parent.parent / "weights"
+ROOT = REPO / "weights"
 CONFIG = "config.json"
 TENSORS = "model.safetensors"
 

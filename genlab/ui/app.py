@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from genlab import lazy, limits  # noqa: E402
+from genlab import REPO, lazy, limits  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
@@ -95,7 +95,6 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE, status_update_rate=1.0)
 
 
-REPO = Path(__file__).parents[2]  # genlab/ui/app.py -> the repository (weights.ROOT's parent, without torch)
 MAX_UPLOAD = "5mb"  # public uploads (a digit picture, a .txt corpus) never need more
 
 
@@ -103,9 +102,8 @@ def blocked_paths() -> list:
     """The repo (code, weights/, .git, any stray .env): Gradio serves a file a handler returns from
     anywhere under the working directory, so block it outright. Skipped when Gradio's upload folder
     or the temp dir (our outputs) lies inside it, because blocking would then break every output."""
-    repo = REPO.resolve()
     ours = [Path(gr.utils.get_upload_folder()).resolve(), Path(tempfile.gettempdir()).resolve()]
-    return [] if any(path.is_relative_to(repo) for path in ours) else [str(repo)]
+    return [] if any(path.is_relative_to(REPO) for path in ours) else [str(REPO)]
 
 
 def launch_options(public: bool = False) -> dict:
