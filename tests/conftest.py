@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -55,6 +56,30 @@ def poison_step(monkeypatch, family, at_call: int, value: float = float("nan")) 
         return {k: value for k in losses} if len(calls) == at_call else losses
 
     monkeypatch.setattr(type(family), "step", poisoned)
+
+
+@contextlib.contextmanager
+def no_model_work():
+    """Counts, in this process, forward calls on real tensors and parameters allocated off the meta device.
+
+    Checks that a request is refused before any model work without timing it."""
+    work = {"forward calls": 0, "real parameters": 0}
+
+    def forward(module, args):
+        if any(isinstance(a, torch.Tensor) and a.device.type != "meta" for a in args):
+            work["forward calls"] += 1
+
+    def parameter(module, name, param):
+        if param is not None and param.device.type != "meta":
+            work["real parameters"] += 1
+
+    hooks = [torch.nn.modules.module.register_module_forward_pre_hook(forward),
+             torch.nn.modules.module.register_module_parameter_registration_hook(parameter)]
+    try:
+        yield work
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 @pytest.fixture(scope="session")

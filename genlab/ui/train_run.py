@@ -192,7 +192,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
     shots = ctx.previews.setdefault(folder.name, [])
     del shots[:-MAX_PREVIEWS // 2]  # a resumed run keeps its recent timeline
     frame_preview, histogram, scores = None, None, {}
-    last_sent = last_preview = 0.0
+    last_sent = last_preview = -math.inf  # never: perf_counter counts from boot, so 0.0 may be recent
     preview_gap = PREVIEW_SECONDS
     run = training.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                          resume=resume, max_seconds=ctx.limits.max_seconds)
