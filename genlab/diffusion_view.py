@@ -87,22 +87,21 @@ def watch(model, request: DiffusionRequest, *, frame_seconds: float = FRAME_SECO
     cols = columns(request)
     kept: List[tuple] = []
     shown = -math.inf
-    with common.evaluating(model):
-        frames = model.denoise(labels(request, model.null_label), generator=torch.Generator().manual_seed(request.seed),
-                               settings=request.settings)
-        for frame in frames:
-            due = time.perf_counter() - shown >= frame_seconds or frame.index == frame.steps
-            x = frame.noisy.clamp(-1, 1)
-            noisy = clean = None
-            if due or frame.index in keep:
-                noisy = images.grid(x, columns=cols, scale=1)
-                clean = images.grid(frame.clean, columns=cols, scale=1)
-            if frame.index in keep:
-                kept.append((frame.index, frame.timestep, noisy, clean))
-            if due:
-                shown = time.perf_counter()
-            yield View(frame.index, frame.steps, frame.timestep, noisy if due else None, clean if due else None,
-                       kept, x.cpu() if frame.index == frame.steps else None)
+    frames = model.denoise(labels(request, model.null_label), generator=torch.Generator().manual_seed(request.seed),
+                           settings=request.settings)
+    for frame in common.advanced_within(lambda: common.evaluating(model), frames):
+        due = time.perf_counter() - shown >= frame_seconds or frame.index == frame.steps
+        x = frame.noisy.clamp(-1, 1)
+        noisy = clean = None
+        if due or frame.index in keep:
+            noisy = images.grid(x, columns=cols, scale=1)
+            clean = images.grid(frame.clean, columns=cols, scale=1)
+        if frame.index in keep:
+            kept.append((frame.index, frame.timestep, noisy, clean))
+        if due:
+            shown = time.perf_counter()
+        yield View(frame.index, frame.steps, frame.timestep, noisy if due else None, clean if due else None,
+                   kept, x.cpu() if frame.index == frame.steps else None)
 
 
 def side_by_side(noisy: np.ndarray, clean: np.ndarray, scale: int = 3, gap: int = 6) -> np.ndarray:

@@ -2,6 +2,7 @@
 and tests `list()`. Closing the generator stops training after the current step; its `finally`
 writes a checkpoint, so every way of stopping (Stop button, Ctrl-C, wall-time limit) can resume."""
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -55,6 +56,14 @@ def learning_rate(step: int, recipe: TrainConfig) -> float:
     return recipe.lr
 
 
+@contextlib.contextmanager
+def grad_on() -> Iterator[None]:
+    """Autograd on, whatever the calling thread's mode: grad modes are per thread, and a generator
+    may be resumed on a thread another handler left in inference mode."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
 def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
           checkpoint: Optional[Path] = None, save_every: int = 0, save_seconds: float = math.inf,
           resume: bool = False, max_seconds: float = math.inf) -> Iterator[Progress]:
@@ -67,8 +76,9 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
     """
     if resume and checkpoint is None:
         raise ValueError("resume needs a checkpoint folder")
-    optimizers = family.make_optimizers(model, recipe)
-    start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
+    with grad_on():
+        optimizers = family.make_optimizers(model, recipe)
+        start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
     if not resume:
         torch.manual_seed(recipe.seed)
     batches = datasets.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
@@ -81,7 +91,8 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
             for optimizer in optimizers.values():
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(step, recipe)
-            losses = family.step(model, next(batches), optimizers)
+            with grad_on():  # set at every step: the thread that resumes this generator may be in any mode
+                losses = family.step(model, next(batches), optimizers)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
                 healthy = False
@@ -90,7 +101,8 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
             done = step + 1
             due = (save_every and done % save_every == 0) or time.perf_counter() - last_save >= save_seconds
             if checkpoint is not None and due and done < recipe.steps:
-                checkpoints.save(checkpoint, family, model, optimizers, done, recipe)
+                with grad_on():
+                    checkpoints.save(checkpoint, family, model, optimizers, done, recipe)
                 saved, last_save = done, time.perf_counter()
             elapsed = time.perf_counter() - began
             out_of_time = elapsed > max_seconds and done < recipe.steps
@@ -101,4 +113,5 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
     finally:
         model.eval()
         if checkpoint is not None and healthy and done > saved:
-            checkpoints.save(checkpoint, family, model, optimizers, done, recipe)
+            with grad_on():
+                checkpoints.save(checkpoint, family, model, optimizers, done, recipe)

@@ -1,6 +1,7 @@
 """The diffusion family's sampling: the loop against diffusers' own pipelines, guidance, requests, the viewer."""
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -138,3 +139,19 @@ def test_unset_settings_take_each_schedulers_own_steps_and_guidance():
     assert schedulers.Sampler.checked() == schedulers.Sampler("sde-dpm++", 20, 1.2)
     assert schedulers.Sampler.checked("ddim") == schedulers.Sampler("ddim", 25, 2.0)
     assert schedulers.Sampler.checked("dpm++", guidance=3.0) == schedulers.Sampler("dpm++", 10, 3.0)
+
+
+def _modes() -> tuple:
+    return torch.is_inference_mode_enabled(), torch.is_grad_enabled()
+
+
+def test_a_viewer_advanced_on_one_thread_and_closed_on_another_leaves_no_mode_behind(model):
+    """Gradio advances a streaming handler on one worker thread and may close it on another."""
+    request = diffusion_view.diffusion_request("3", 2, 0, "ddim", 5, 1.0)
+    views = diffusion_view.watch(model, request)
+    with ThreadPoolExecutor(1) as advancing, ThreadPoolExecutor(1) as closing:
+        advancing.submit(next, views).result()
+        assert advancing.submit(_modes).result() == (False, True)
+        closing.submit(views.close).result()
+        assert advancing.submit(_modes).result() == (False, True)
+        assert closing.submit(_modes).result() == (False, True)

@@ -73,6 +73,16 @@ def test_three_step_train_yields_progress_and_leaves_eval_mode(family):
     assert events[-1].fraction == 1.0 and not model.training
 
 
+def test_training_runs_on_a_thread_left_in_inference_mode(family, tmp_path):
+    """Grad modes are per thread and Gradio resumes generators on any worker: the loop sets its own."""
+    model = tiny(family)
+    recipe = dataclasses.replace(family.recipe, steps=2, batch_size=8)
+    with torch.inference_mode():
+        events = list(train(family, model, training_data(family), recipe, checkpoint=tmp_path / "run"))
+    assert [e.step for e in events] == [1, 2]
+    assert all(not p.is_inference() for p in model.parameters())
+
+
 def test_closing_the_training_generator_stops_after_the_current_step(family):
     model = tiny(family)
     recipe = dataclasses.replace(family.recipe, steps=100, batch_size=8)

@@ -5,7 +5,7 @@ Also the defaults most families share (one AdamW, one scalar loss) and small hel
 
 import contextlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, Optional
+from typing import Callable, ContextManager, Dict, Iterator, Optional
 
 import torch
 from torch import nn
@@ -69,6 +69,28 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
             yield model
     finally:
         model.train(was_training)
+
+
+def advanced_within(context: Callable[[], ContextManager], steps: Iterator) -> Iterator:
+    """Yield from `steps`, advancing it inside a fresh `context()` each time.
+
+    torch's inference_mode and no_grad are per thread, and Gradio resumes and closes a streaming
+    handler on whichever worker thread is free: a mode entered before a `yield` and left after it
+    stays switched on in one thread and is switched off in another. Here no mode spans a `yield`.
+    """
+    try:
+        while True:
+            with context():
+                try:
+                    item = next(steps)
+                except StopIteration:
+                    return
+            yield item
+    finally:
+        close = getattr(steps, "close", None)
+        if close is not None:
+            with context():
+                close()
 
 
 def model_device(model: nn.Module) -> torch.device:
