@@ -16,6 +16,7 @@ import gradio as gr  # noqa: E402
 from genlab import REPO, lazy, limits  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
@@ -92,7 +93,8 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     user getting a message each time any job starts; measured with 32 GAN users on 2 cores, 21.3
     answers/s and p95 1.77 s against 16.8/s and 2.09 s (benchmarks/load_test.py).
     """
-    return demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE, status_update_rate=1.0)
+    queued = demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE, status_update_rate=1.0)
+    return cap_waiting_per_client(queued)
 
 
 MAX_UPLOAD = "5mb"  # public uploads (a digit picture, a .txt corpus) never need more

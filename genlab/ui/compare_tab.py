@@ -26,7 +26,7 @@ def compare_digits(store: ModelStore, digit, n, seed):
     return (*grids, compare.table(entries))
 
 
-def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared) -> None:
     store = shared.store
     with gr.Row():
         digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit", elem_id="compare-digit")
@@ -38,5 +38,4 @@ def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
     figures = gr.Markdown(elem_id="compare-table")
     gr.Markdown(EXPLAINER)
     button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(compare_digits, store))), [digit, n, seed],
-                 [*grids, figures], api_name="compare", concurrency_id=concurrency_id,
-                 concurrency_limit=store.concurrency_limit)
+                 [*grids, figures], api_name="compare", **store.lane("denoising"))

@@ -80,9 +80,9 @@ def scrub(kept, position):
     return diffusion_view.side_by_side(noisy, clean), f"step {step} (t = {timestep})"
 
 
-def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
-    concurrency = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    concurrency = store.lane("denoising")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             model = forms.model_picker("diffusion", session)

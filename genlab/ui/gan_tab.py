@@ -117,10 +117,10 @@ def interpolation(store: ModelStore, outputs: OutputFiles, digit, seed_a, seed_b
     return images.strip(frames, scale=3), gif, gif
 
 
-def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared) -> None:
     """Lay out the tab inside `demo`'s current context and wire its events (samples show on page load)."""
     store, session = shared.store, shared.session
-    limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    limits = store.lane("quick")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             model = forms.model_picker("gan", session)

@@ -67,9 +67,24 @@ class ModelStore:
 
     @property
     def concurrency_limit(self) -> int:
-        """How many model calls may run at once: one on CPU (torch already uses every core), four on a GPU.
+        """How many calls of one lane may run at once: one on CPU (torch already uses every core), four on a GPU.
         Asked while the page is built, before torch has loaded."""
         return 4 if devices.expects_accelerator(self.requested_device) else 1
+
+    def lane(self, name: str) -> dict:
+        """Event settings that put a handler in lane `name` of LANES: each lane has its own slots, so a
+        long denoising or text request never makes a GAN grid wait for it."""
+        if name not in LANES:
+            raise ValueError(f"unknown lane {name!r}; one of {', '.join(LANES)}")
+        return {"concurrency_id": name, "concurrency_limit": self.concurrency_limit}
+
+
+# model calls grouped by how long one can take; calls in different lanes run side by side
+LANES = {
+    "quick": "one forward pass: GAN and VAE grids, reconstructions, interpolations, the judge",
+    "denoising": "tens to hundreds of UNet calls: the diffusion tab and Compare",
+    "text": "one network call per character: generation and the temperature sweep",
+}
 
 
 def model_choices(session: Optional[dict], name: str) -> list:

@@ -107,9 +107,9 @@ def temperature_sweep(store: ModelStore, family_name, choice, prompt, n_chars, t
     return tuple(requests[0].prompt + generation.generate_text(model, r) for r in requests)
 
 
-def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
-    limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    limits = store.lane("text")
     tokens = gr.State([])
     with gr.Row():
         with gr.Column(scale=1, min_width=280):

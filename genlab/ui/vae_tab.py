@@ -120,11 +120,11 @@ def prior_samples(store: ModelStore, n, seed, model_choice, session) -> np.ndarr
                        columns=sampling.columns_for(request), scale=3)
 
 
-def build(demo: gr.Blocks, shared, concurrency_id: str = "models") -> None:
+def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
     test = ReferenceDigits()
     encodings = Encodings(test)
-    limits = {"concurrency_id": concurrency_id, "concurrency_limit": store.concurrency_limit}
+    limits = store.lane("quick")
     model = forms.model_picker("vae", session)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
