@@ -6,6 +6,7 @@ one user spend. Public mode (a Space, a share link) is much tighter than a local
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,17 +22,21 @@ class TrainLimits:
     max_steps: int
     max_batch_size: int
     max_parameters: int
-    max_seconds: float  # wall time of one run (one session of it: a resume gets a fresh budget)
+    max_seconds: float  # wall time of one run, all its resumes together
+    max_call_seconds: float = math.inf  # and of one start or resume of it
     max_denoising: int = 64 * 1000  # samples x steps of one diffusion request (64 digits of 1000-step DDPM)
+    max_text_bytes: int = 20_000_000  # a user's own training text, pasted or uploaded
+    idle_run_seconds: float = math.inf  # a run nobody has used for this long is deleted (folder and previews)
 
 
 LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
 # a shared CPU: 64 digits x 100 steps (or 16 x 400) keep one user's request under a minute
 PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
-                     max_denoising=64 * 100)
+                     max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
-ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=100)
+ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
+                       max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600)
 
 
 def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:

@@ -254,7 +254,7 @@ def test_zero_gpu_spaces_get_training_runs_that_stop_before_the_gpu_is_taken(mon
     monkeypatch.setitem(sys.modules, "spaces", fake)
     monkeypatch.setenv("SPACES_ZERO_GPU", "1")
     assert gpu_module.on_zero_gpu()
-    assert limits.ZERO_GPU.max_seconds < gpu_module.TRAIN_GPU_SECONDS
+    assert limits.ZERO_GPU.max_call_seconds < gpu_module.TRAIN_GPU_SECONDS
     from genlab.ui.train_run import TrainContext
     captured = {}
     monkeypatch.setattr("genlab.ui.app.TrainContext",
