@@ -3,7 +3,10 @@ greyscale, white ink on black, cropped to the ink, scaled to fit a 20x20 box (as
 aliased) and placed in 28x28 so that its centre of mass sits at the centre."""
 
 import io
+import os
+import re
 import warnings
+from pathlib import Path
 from typing import Union
 
 import numpy as np
@@ -16,24 +19,69 @@ MAX_PIXELS = 40_000_000  # and so are images with more pixels than this (decompr
 WORKING_SIZE = 512  # big images are shrunk to this first: a digit needs no more detail
 INK_THRESHOLD = 0.2  # a pixel is ink when brighter than this fraction of the brightest ink
 
+ImageSource = Union[Image.Image, np.ndarray, bytes, str, os.PathLike]  # what mnist_like takes
+
+
+def check_size(width: int, height: int) -> None:
+    """The one pixel-count check every image path passes, before any decoding or conversion."""
+    if width * height > MAX_PIXELS:
+        raise RequestError(f"image too large: {width} x {height} pixels (at most {MAX_PIXELS:,})")
+
+
+def _check_bytes(size: int) -> None:
+    if size > MAX_BYTES:
+        raise RequestError(f"the file is {size / 1e6:.1f} MB; at most {MAX_BYTES // 1_000_000} MB please")
+
+
+def _open(source) -> Image.Image:
+    """A file object or path -> loaded PIL image; only the header is read before `check_size`."""
+    image = None
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns from a higher pixel count than ours; check_size below says more
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source)  # lazy: reads the header (size, mode), not the pixels
+        check_size(*image.size)
+        image.load()
+    except Image.DecompressionBombError as err:  # so big that Pillow refuses to open it at all
+        pixels = re.search(r"\((\d+) pixels\)", str(err))
+        count = f"{int(pixels.group(1)):,}" if pixels else f"more than {2 * Image.MAX_IMAGE_PIXELS:,}"
+        raise RequestError(f"image too large: {count} pixels (at most {MAX_PIXELS:,})") from None
+    except RequestError:
+        if image is not None:
+            image.close()
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        if image is not None:
+            image.close()
+        raise RequestError("that file is not a readable image (PNG, JPEG, GIF, BMP, TIFF, WebP ...)") from None
+    return image
+
 
 def decode(blob: bytes) -> Image.Image:
     """Image bytes in any format Pillow reads -> PIL image; RequestError for anything else."""
-    if len(blob) > MAX_BYTES:
-        raise RequestError(f"the file is {len(blob) / 1e6:.1f} MB; at most {MAX_BYTES // 1_000_000} MB please")
+    _check_bytes(len(blob))
+    return _open(io.BytesIO(blob))
+
+
+def read_file(path: Union[str, os.PathLike]) -> Image.Image:
+    """An image file (an upload's or the sketchpad's temp file) -> PIL image; RequestError otherwise."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(blob))
-            if image.width * image.height > MAX_PIXELS:
-                raise RequestError(f"the image is {image.width}x{image.height}; at most {MAX_PIXELS:,} pixels please")
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as err:
-        if isinstance(err, RequestError):
-            raise
+        _check_bytes(os.path.getsize(path))
+    except OSError:
         raise RequestError("that file is not a readable image (PNG, JPEG, GIF, BMP, TIFF, WebP ...)") from None
-    return image
+    return _open(Path(path))
+
+
+def _shrunk(array: np.ndarray) -> Union[Image.Image, np.ndarray]:
+    """A big array as a PIL image `mnist_like` can shrink, where Pillow takes its layout; else as it is."""
+    if array.ndim < 2 or max(array.shape[:2]) <= WORKING_SIZE:
+        return array
+    try:
+        return Image.fromarray(np.ascontiguousarray(array))
+    except (TypeError, ValueError):
+        step = -(-max(array.shape[:2]) // WORKING_SIZE)  # every step-th pixel: at most WORKING_SIZE a side
+        return array[::step, ::step]
 
 
 def to_grey(image: Union[Image.Image, np.ndarray]) -> np.ndarray:
@@ -60,10 +108,23 @@ def _border(grey: np.ndarray) -> np.ndarray:
     return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
 
 
-def mnist_like(image: Union[Image.Image, np.ndarray, bytes]) -> np.ndarray:
-    """(28, 28) uint8, white ink on black, framed like MNIST; RequestError when there is no digit."""
-    if isinstance(image, (bytes, bytearray)):
+def mnist_like(image: ImageSource) -> np.ndarray:
+    """(28, 28) uint8, white ink on black, framed like MNIST; RequestError when there is no digit.
+
+    Every source (bytes, a file path, a PIL image, an array) passes `check_size` before its pixels
+    are decoded or converted."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode(bytes(image))
+    elif isinstance(image, (str, os.PathLike)):
+        image = read_file(image)
+    elif isinstance(image, np.ndarray):
+        if image.ndim >= 2:
+            check_size(image.shape[1], image.shape[0])  # (H, W) or (H, W, C)
+        image = _shrunk(image)
+    elif isinstance(image, Image.Image):
+        check_size(*image.size)  # a lazily opened image knows its size before loading its pixels
+    else:
+        raise RequestError(f"expected an image (file, bytes, PIL image or array), got {type(image).__name__}")
     if isinstance(image, Image.Image) and max(image.size) > WORKING_SIZE:
         image = image.copy()
         image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.LANCZOS)

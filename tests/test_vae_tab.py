@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from genlab import latents
 from genlab.params import RequestError
 from genlab.ui import vae_tab
-from genlab.ui.digit_input import SOURCES, ReferenceDigits
+from genlab.ui.digit_input import SOURCES, ReferenceDigits, build_input
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
@@ -66,6 +66,44 @@ def test_bad_inputs_get_clear_messages_before_model_work(test_digits, values, me
         vae_tab.reconstruction(NoModels(), test_digits, *values, "pretrained", None)
 
 
+def sketch_payload(**files):
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
+    return EditorData(**{k: FileData(path=str(v)) for k, v in files.items()})
+
+
+def sketchpad():
+    import gradio as gr
+    with gr.Blocks():
+        return build_input("t", "t")[-1]
+
+
+def test_the_sketchpad_hands_over_its_file_undecoded(tmp_path, monkeypatch):
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (13000, 13000), 1).save(bomb)  # tiny on disk, 169 million pixels
+    converted = []  # gr.Sketchpad converts every image to its image_mode, which decodes it in full
+    real_convert = Image.Image.convert
+
+    def convert(self, *args, **kwargs):
+        converted.append(self.size)
+        return real_convert(self, *args, **kwargs)
+    monkeypatch.setattr(Image.Image, "convert", convert)
+    value = sketchpad().preprocess(sketch_payload(composite=bomb))
+    assert value["composite"] == str(bomb) and converted == []  # the handler checks the size first
+    with pytest.raises(RequestError, match=r"image too large: 13000 x 13000 pixels"):
+        vae_tab.reconstruction(NoModels(), None, *picker(SOURCES[3], sketch=value), "pretrained", None)
+    assert converted == []
+
+
+def test_a_drawn_sketch_reaches_the_model_through_the_component(store, test_digits, tmp_path):
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 0))  # what the canvas exports: ink on transparency
+    ImageDraw.Draw(canvas).line([(80, 60), (200, 60), (120, 230)], fill=(0, 0, 0, 255), width=18)
+    canvas.save(tmp_path / "sketch.png")
+    value = sketchpad().preprocess(sketch_payload(composite=tmp_path / "sketch.png"))
+    picture, text = vae_tab.reconstruction(store, test_digits, *picker(SOURCES[3], sketch=value), "pretrained", None)
+    assert picture.shape[0] == 28 * 6 and "SSIM" in text
+
+
 def test_interpolation_strip_and_gif(store, test_digits):
     outputs = OutputFiles()
     strip, gif, download = vae_tab.interpolation(store, test_digits, outputs, *picker(index=0), *picker(index=1),
@@ -110,3 +148,14 @@ def test_vae_endpoints_work_from_gradio_client(server, tmp_path):
     assert Image.open(grid).size == ((10 * 30 + 2) * 3, (2 * 30 + 2) * 3)
     with pytest.raises(Exception, match="test digit index must be from 0 to"):
         client.predict(SOURCES[0], 10**6, "3", 0, None, None, "pretrained", api_name="/vae_reconstruct")
+
+
+def test_a_bomb_sent_over_the_api_is_refused_by_its_size(server, tmp_path):
+    from gradio_client import Client, handle_file
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (13000, 13000), 1).save(bomb)
+    client = Client(server, analytics_enabled=False, verbose=False, download_files=str(tmp_path))
+    sketch = {"background": None, "layers": [], "composite": handle_file(str(bomb))}
+    for values in ([SOURCES[3], 0, "3", 0, None, sketch], [SOURCES[2], 0, "3", 0, handle_file(str(bomb)), None]):
+        with pytest.raises(Exception, match=r"image too large: 13000 x 13000 pixels"):
+            client.predict(*values, "pretrained", api_name="/vae_reconstruct")

@@ -1,11 +1,12 @@
 """A digit from any source: a test digit by index, a random test digit of a class, an upload, a sketch.
 
 `build_input` lays out one such picker; `read_digit` turns its values into a (28, 28) uint8 digit
-(white on black, MNIST-like) or raises RequestError, before any model work.
+(white on black, MNIST-like) or raises RequestError, before any model work. Uploads and sketches
+reach `read_digit` undecoded (bytes or a file path), so preprocess checks their pixel count first.
 """
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import gradio as gr
 import numpy as np
@@ -14,6 +15,26 @@ from genlab import data, preprocess
 from genlab.params import RequestError, check_value
 
 SOURCES = ["test digit #", "random test digit of a class", "upload", "sketch"]
+
+
+def _undecoded(file, flatten_on_white: bool = False) -> Union[str, bytes, None]:
+    """An image of a sketch value as it came: a file path (FileData from the page or an API call,
+    already in Gradio's cache) or the canvas's PNG bytes (blob uploads). Replaces the Sketchpad's
+    own conversion, which decodes and converts every image in full before any handler runs,
+    whatever its `type`: a decompression bomb sent as a sketch would cost its whole size."""
+    if file is None or isinstance(file, (bytes, bytearray, memoryview)):
+        return bytes(file) if file is not None else None
+    return file.path
+
+
+def undecoded_sketchpad(**kwargs) -> gr.Sketchpad:
+    """A gr.Sketchpad whose value is {background, layers, composite} of undecoded images (`_undecoded`).
+
+    The conversion is replaced on the instance: a subclass of a Gradio component makes Gradio
+    write a .pyi stub beside this file at import."""
+    sketch = gr.Sketchpad(type="filepath", **kwargs)
+    sketch.convert_and_format_image = _undecoded
+    return sketch
 
 
 @dataclass
@@ -42,12 +63,13 @@ def read_digit(test: ReferenceDigits, source, index, digit, seed, upload, sketch
     if source == SOURCES[2]:
         if not upload:
             raise RequestError("choose an image file to upload first")
-        return preprocess.mnist_like(upload if isinstance(upload, bytes) else bytes(upload))
+        return preprocess.mnist_like(upload)  # bytes, or a file path from a Python caller
     if source == SOURCES[3]:
+        # {background, layers, composite}: each a file path or PNG bytes (undecoded_sketchpad), or an array
         composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
         if composite is None:
             raise RequestError("the sketchpad is empty: pick the brush and draw a digit")
-        return preprocess.mnist_like(np.asarray(composite))
+        return preprocess.mnist_like(composite)
     raise RequestError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
 
 
@@ -60,7 +82,7 @@ def build_input(prefix: str, label: str, default_index: int = 0) -> List[gr.comp
             digit = gr.Dropdown([str(d) for d in range(10)], value="3", label="class", elem_id=f"{prefix}-digit")
             seed = gr.Number(0, precision=0, minimum=0, label="seed", elem_id=f"{prefix}-seed")
         upload = gr.File(label="upload an image", type="binary", file_types=["image"], elem_id=f"{prefix}-upload")
-        sketch = gr.Sketchpad(type="numpy", image_mode="L", canvas_size=(280, 280), label="sketch a digit",
-                              brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                              elem_id=f"{prefix}-sketch")
+        sketch = undecoded_sketchpad(image_mode="L", canvas_size=(280, 280), label="sketch a digit",
+                                     brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                                     elem_id=f"{prefix}-sketch")
     return [source, index, digit, seed, upload, sketch]
