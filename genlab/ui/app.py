@@ -51,11 +51,14 @@ CSS = """
 
 def build_app(device: str = "", public: bool = False) -> gr.Blocks:
     """The dashboard; `public` applies the tighter training limits meant for shared servers."""
-    store = ModelStore(device)
+    run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
+    store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
-        run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
-        shared = Shared(store, TrainContext(store, run_limits),
-                        gr.State(new_session()), OutputFiles())
+        idle = run_limits.idle_run_seconds
+        # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
+        session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
+                           delete_callback=store.runs.forget_session)
+        shared = Shared(store, TrainContext(store, run_limits), session, OutputFiles())
         gr.Markdown(INTRO)
         with gr.Tabs():
             for label, build in TABS:

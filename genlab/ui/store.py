@@ -11,6 +11,7 @@ from genlab import devices
 from genlab.lazy import lazy
 from genlab.models import get_family
 from genlab.params import RequestError
+from genlab.ui.run_ledger import RunLedger
 
 torch = lazy("torch")
 weights = lazy("genlab.weights")
@@ -29,10 +30,11 @@ def for_serving(model: nn.Module) -> nn.Module:
 
 
 class ModelStore:
-    def __init__(self, device: str = "", runs_root: Optional[Path] = None):
+    def __init__(self, device: str = "", runs_root: Optional[Path] = None, idle_run_seconds: float = float("inf")):
         self.requested_device = device
         self._device = None  # resolved once, on first use: resolving imports torch
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
+        self.runs = RunLedger(self.runs_root, idle_run_seconds)
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
 
@@ -57,13 +59,24 @@ class ModelStore:
         run = (session or {}).get("runs", {}).get(label)
         if run is None or (family is not None and run["family"] != family):
             raise RequestError(f"no {family or ''} run {label!r} in this session; train one in the Train tab")
+        self.runs.touch(run["folder"])
         return self.runs_root / run["folder"]
+
+    def saved_run(self, session: Optional[dict], label: Optional[str], family: Optional[str] = None) -> Path:
+        """run_folder() of a run that has a checkpoint; RequestError when it has none or was deleted."""
+        folder = self.run_folder(session, label, family)
+        if not self.runs.exists(folder.name):
+            raise RequestError(f"run {label!r} has no saved checkpoint: it was deleted after "
+                               f"{self.runs.idle_seconds / 60:g} minutes unused, or it never reached its first save"
+                               if self.runs.idle_seconds != float("inf") else
+                               f"run {label!r} has no saved checkpoint yet")
+        return folder
 
     def choose(self, name: str, choice: Optional[str], session: Optional[dict]) -> nn.Module:
         """'pretrained' (or nothing) -> the shipped model; a run label -> that run's latest checkpoint."""
         if choice in (None, "", PRETRAINED):
             return self.get(name)
-        return for_serving(weights.load(get_family(name), self.run_folder(session, choice, name), device=self.device))
+        return for_serving(weights.load(get_family(name), self.saved_run(session, choice, name), device=self.device))
 
     @property
     def concurrency_limit(self) -> int:

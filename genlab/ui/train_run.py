@@ -10,7 +10,7 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -34,18 +34,23 @@ PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most 
 PREVIEW_SHARE = 0.05  # and rarer still when they are slow: previews take at most this share of the run
 SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
 HELD_OUT = 128  # held-out examples scored at every preview
-MAX_PREVIEWS = 200  # timeline frames kept per run
 
 
 @dataclass
 class TrainContext:
-    """What every run of one app shares: models, limits, the runs folder and the one-run lock."""
+    """What every run of one app shares: models and runs (store.runs), limits and the one-run lock."""
 
     store: ModelStore
     limits: TrainLimits = LOCAL
     busy: threading.Lock = field(default_factory=threading.Lock)
-    previews: Dict[str, List[np.ndarray]] = field(default_factory=dict)  # run folder name -> preview frames
+    progress: Optional[Tuple[int, int]] = None  # (step, total) of the run training now
     _datasets: Dict[str, object] = field(default_factory=dict)
+
+    def busy_message(self) -> str:
+        step, total = self.progress or (0, 0)
+        where = f" (step {step} of {total})" if total else ""
+        return (f"a training run is in progress on this server{where}; only one trains at a time: "
+                f"press Start again when it has finished")
 
     def dataset(self, kind: str, split: str):
         key = f"{kind}/{split}"
@@ -98,6 +103,9 @@ class RunData:
 def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
     """The user's text split 90/10, or the family's default data."""
     if text is not None and family.data == "text":
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > ctx.limits.max_text_bytes:
+            raise RequestError(f"your text is {size:,} bytes; at most {ctx.limits.max_text_bytes:,} are accepted here")
         try:
             text = corpus.decode_upload(text, "your text")
         except corpus.DataError as err:
@@ -144,8 +152,10 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
 
     A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
     session = {"runs": dict((session or {}).get("runs", {})), "current": (session or {}).get("current")}
+    ctx.store.runs.sweep()
+    seconds = ctx.limits.max_seconds
     if resume:
-        folder = ctx.store.run_folder(session, session["current"])
+        folder = ctx.store.saved_run(session, session["current"])
         record = session["runs"][session["current"]]
         family = get_family(record["family"])
         kept = folder.with_name(folder.name + ".txt")
@@ -157,17 +167,23 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
         _check_limits(ctx, family, recipe, config)
         if checkpoints.read_step(folder) >= recipe.steps:
             raise RequestError(f"this run already finished its {recipe.steps} steps; raise steps to continue it")
+        seconds -= ctx.store.runs.seconds_used(folder.name)
+        if seconds <= 0:
+            raise RequestError(f"this run has used all {ctx.limits.max_seconds:g} s of training time this server "
+                               f"gives one run; download it to train it further on your own machine")
     else:
         family, recipe, config, data = checked_run(ctx, family_name, recipe_values, config_values, text)
     if not ctx.busy.acquire(blocking=False):
-        raise RequestError("another training run is in progress on this server; it will be free when it ends")
+        raise RequestError(ctx.busy_message())
     try:
-        yield from _train(ctx, family, recipe, config, data, session, resume, preview_every)
+        yield from _train(ctx, family, recipe, config, data, session, resume, preview_every,
+                          min(seconds, ctx.limits.max_call_seconds))
     finally:
+        ctx.progress = None
         ctx.busy.release()
 
 
-def _train(ctx, family, recipe, config, data, session, resume, preview_every) -> Iterator[Frame]:
+def _train(ctx, family, recipe, config, data, session, resume, preview_every, seconds) -> Iterator[Frame]:
     if resume:
         label = session["current"]
         folder = ctx.store.run_folder(session, label)
@@ -190,40 +206,52 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every) ->
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)
     history: List[dict] = []
-    shots = ctx.previews.setdefault(folder.name, [])
-    del shots[:-MAX_PREVIEWS // 2]  # a resumed run keeps its recent timeline
+    ledger = ctx.store.runs
+    for other in session["runs"].values():  # only the current run's timeline is shown: free the others'
+        if other["folder"] != folder.name:
+            ledger.previews(other["folder"]).clear()
+    ledger.touch(folder.name)
+    shots = len(ledger.previews(folder.name))
     frame_preview, histogram, scores = None, None, {}
     last_sent = last_preview = -math.inf  # never: perf_counter counts from boot, so 0.0 may be recent
     preview_gap = PREVIEW_SECONDS
     run = training.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
-                         resume=resume, max_seconds=ctx.limits.max_seconds)
-    for progress in run:
-        if progress.step % log_every == 0 or progress.step == progress.total:
-            history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
-        now = time.perf_counter()
-        is_preview = (progress.step % preview_every == 0 and now - last_preview >= preview_gap
-                      or progress.step == progress.total or bool(progress.note))
-        if is_preview:
-            for k, v in family.evaluate(model, held_out).items():
-                history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
-            shot = previews.preview(family, model, judge, held_out)
-            scores = shot.scores
-            frame_preview = shot.text if shot.images is None else np.asarray(
-                images.annotated_grid(shot.images, shot.captions, shot.correct, columns=shot.columns, scale=2)
-                if shot.captions else images.grid(shot.images, columns=shot.columns, scale=2))
-            shots.append(frame_preview)
-            del shots[:-MAX_PREVIEWS]
-            if shot.histogram is not None:
-                histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
-            last_preview = time.perf_counter()
-            preview_gap = max(PREVIEW_SECONDS, (last_preview - now) / PREVIEW_SHARE)
-        if is_preview or now - last_sent >= STREAM_SECONDS:
-            last_sent = now
-            done = progress.step == progress.total or bool(progress.note)
-            yield Frame(_status(family, progress, train_set.source, scores, progress.note),
-                        pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
-                        frame_preview if is_preview else None, histogram if is_preview else None,
-                        len(shots), session, progress.step, done)
+                         resume=resume, max_seconds=seconds)
+    ledger.training(folder.name, True)
+    elapsed = 0.0
+    try:
+        for progress in run:
+            elapsed = progress.elapsed
+            ctx.progress = (progress.step, progress.total)
+            if progress.step % log_every == 0 or progress.step == progress.total:
+                history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
+            now = time.perf_counter()
+            is_preview = (progress.step % preview_every == 0 and now - last_preview >= preview_gap
+                          or progress.step == progress.total or bool(progress.note))
+            if is_preview:
+                for k, v in family.evaluate(model, held_out).items():
+                    history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
+                shot = previews.preview(family, model, judge, held_out)
+                scores = shot.scores
+                frame_preview = shot.text if shot.images is None else np.asarray(
+                    images.annotated_grid(shot.images, shot.captions, shot.correct, columns=shot.columns, scale=2)
+                    if shot.captions else images.grid(shot.images, columns=shot.columns, scale=2))
+                shots = ledger.add_preview(folder.name, frame_preview)
+                if shot.histogram is not None:
+                    histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
+                last_preview = time.perf_counter()
+                preview_gap = max(PREVIEW_SECONDS, (last_preview - now) / PREVIEW_SHARE)
+            if is_preview or now - last_sent >= STREAM_SECONDS:
+                last_sent = now
+                done = progress.step == progress.total or bool(progress.note)
+                yield Frame(_status(family, progress, train_set.source, scores, progress.note),
+                            pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
+                            frame_preview if is_preview else None, histogram if is_preview else None,
+                            shots, session, progress.step, done)
+    finally:
+        run.close()  # saves the checkpoint when stopped early
+        ledger.add_seconds(folder.name, elapsed)
+        ledger.training(folder.name, False)
 
 
 def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Union[np.ndarray, str, None]:
@@ -231,7 +259,7 @@ def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Union[np.nd
     label = (session or {}).get("current")
     if label is None:
         return None
-    shots = ctx.previews.get(ctx.store.run_folder(session, label).name, [])
+    shots = ctx.store.runs.previews(ctx.store.run_folder(session, label).name)
     return shots[min(max(0, int(index or 0)), len(shots) - 1)] if shots else None
 
 
@@ -244,7 +272,7 @@ def _judge(ctx: TrainContext):
 
 def download(ctx: TrainContext, session: dict) -> str:
     """A zip (config.json + model.safetensors) of this session's current run."""
-    folder = ctx.store.run_folder(session, (session or {}).get("current"))
+    folder = ctx.store.saved_run(session, (session or {}).get("current"))
     family = get_family(session["runs"][session["current"]]["family"])
     step = checkpoints.read_step(folder)
     target = folder.with_name(f"{folder.name}-{family.name}-step{step}.zip")

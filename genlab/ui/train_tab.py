@@ -57,18 +57,21 @@ def data_notice() -> str:
     return notice
 
 
-def chosen_text(family_name: str, source, pasted, uploaded) -> Optional[str]:
+def chosen_text(family_name: str, source, pasted, uploaded,
+                max_bytes: int = corpus.MAX_TEXT_BYTES) -> Optional[str]:
     """The user's own training text for a text family (None: the default corpus); bounded before reading."""
     if family_name not in TEXT_FAMILIES or source != OWN_TEXT:
         return None
     if uploaded:
         path = Path(uploaded)  # a file gradio received and named, never a path the user typed
-        if path.stat().st_size > corpus.MAX_TEXT_BYTES:
+        if path.stat().st_size > max_bytes:
             raise params.RequestError(f"the uploaded file is {path.stat().st_size:,} bytes; "
-                                      f"at most {corpus.MAX_TEXT_BYTES:,} are accepted")
+                                      f"at most {max_bytes:,} are accepted here")
         raw = path.read_bytes()
     else:
         raw = (pasted or "").encode("utf-8", errors="surrogatepass")
+        if len(raw) > max_bytes:
+            raise params.RequestError(f"the pasted text is {len(raw):,} bytes; at most {max_bytes:,} are accepted here")
     try:
         return corpus.decode_upload(raw, "the uploaded file" if uploaded else "the pasted text")
     except corpus.DataError as err:
@@ -109,7 +112,7 @@ def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, source, p
     """Start a new run from the form of `family_name`; streams the tab's outputs."""
     *form, session = values
     recipe, config = layout.split(family_name, form)
-    text = chosen_text(family_name, source, pasted, uploaded)
+    text = chosen_text(family_name, source, pasted, uploaded, ctx.limits.max_text_bytes)
     for frame in stream_run(ctx, family_name, recipe, config, session, text=text):
         yield frame_outputs(frame)
 
@@ -182,7 +185,9 @@ def build(demo: gr.Blocks, shared) -> None:
                              for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)
     outputs = [status, plot, shown, shown_text, histogram, timeline, session]
     inputs = [family, source, pasted, uploaded, *widgets, session]
-    limits = {"concurrency_id": "train", "concurrency_limit": 1, "show_progress": "hidden"}
+    # one run trains at a time (TrainContext.busy); more slots than runs, so a second Start is told at once
+    # that the server is busy instead of waiting unseen in the queue and starting after its user has left
+    limits = {"concurrency_id": "train", "concurrency_limit": 4, "show_progress": "hidden"}
     started = start.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(start_run, ctx, layout))), inputs, outputs,
                           api_name="train_start", **limits)
     resumed = resume.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(resume_run, ctx, layout))), inputs, outputs,
