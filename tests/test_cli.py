@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from genlab import cli, data, weights
+from genlab import cli, data, images, weights
 from genlab.models import FAMILIES
 
 from conftest import tiny
@@ -93,7 +93,10 @@ def test_sample_writes_a_crisp_grid_png(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["sample", "gan", "--digit", "11", "--out", "x.png"], "digit must be 0-9"),
-    (["sample", "gan", "--n", "10000", "--out", "x.png"], "from 1 to 100"),
+    (["sample", "gan", "--n", "100001", "--out", "x.npz"], "--n must be from 1 to 100000, got 100001"),
+    (["sample", "gan", "--n", "500", "--out", "x.png"],
+     "a .png grid shows at most 100 digits; for 500 write --out x.npz"),
+    (["sample", "gan", "--out", "absent/x.npz"], "--out: folder absent does not exist"),
     (["sample", "gan", "--out", "x.txt"], "--out must end in .png"),
     (["eval", "gan", "--n", "15"], "--n must be from 100"),
     (["eval", "gan", "--n", "105"], "multiple of 10"),
@@ -111,6 +114,80 @@ def test_bad_arguments_give_one_clear_line(argv, message, capsys, tmp_path, monk
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+IMAGE_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "image"]
+FAST = {"diffusion": ["--steps", "3"]}  # few network evaluations: the test is about batching
+
+
+@pytest.mark.parametrize("name", IMAGE_FAMILIES)
+def test_sample_writes_many_digits_in_batches_the_same_for_the_same_seed(name, tmp_path, monkeypatch):
+    from genlab import cli_sample
+    monkeypatch.setattr(cli_sample, "BATCH", 2)  # --n 5: batches of 2, 2 and 1
+    argv = ["sample", name, "--n", "5", "--seed", "7", *FAST.get(name, [])]
+    assert cli.main(argv + ["--out", str(tmp_path / "a.npz")]) == 0
+    assert cli.main(argv + ["--out", str(tmp_path / "b.npz")]) == 0
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert a["images"].shape == (5, 28, 28) and a["images"].dtype == np.uint8
+    assert np.array_equal(a["images"], b["images"]) and len(np.unique(a["images"], axis=0)) == 5
+    expected = [-1] * 5 if not FAMILIES[name].conditional else [0, 1, 2, 3, 4]  # a mix keeps 0..9 across batches
+    assert a["labels"].tolist() == expected
+    assert Image.open(tmp_path / "a-grid.png").size == ((5 * 30 + 2) * 4, (30 + 2) * 4)
+    assert cli.main(argv + ["--out", str(tmp_path / "c.npy")]) == 0
+    raw = np.load(tmp_path / "c.npy")
+    assert raw.shape == (5, 28, 28) and np.abs(raw * 255 - a["images"]).max() <= 1
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_the_first_batch_is_what_the_web_form_draws_for_the_seed(tmp_path, monkeypatch):
+    from genlab import cli_sample, sampling
+    monkeypatch.setattr(cli_sample, "BATCH", 4)
+    argv = ["sample", "gan", "--n", "10", "--digit", "3", "--seed", "5", "--out", str(tmp_path / "x.npz")]
+    assert cli.main(argv) == 0
+    web = sampling.sample_digits(weights.load(FAMILIES["gan"]), sampling.digit_request("3", 4, 5))
+    assert np.array_equal(np.load(tmp_path / "x.npz")["images"][:4], images.to_uint8(web))
+
+
+def test_sample_goes_past_the_web_forms_bound_with_a_progress_bar(tmp_path, monkeypatch):
+    from genlab import cli_sample
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.updates = kwargs, []
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, k):
+            self.updates.append(k)
+    monkeypatch.setattr(cli_sample, "tqdm", Bar)
+    monkeypatch.setattr(cli_sample, "BATCH", 50)
+    assert cli.main(["sample", "gan", "--n", "120", "--out", str(tmp_path / "x.npz")]) == 0
+    assert np.load(tmp_path / "x.npz")["images"].shape == (120, 28, 28)
+    assert Image.open(tmp_path / "x-grid.png").size == ((10 * 30 + 2) * 4, (10 * 30 + 2) * 4)  # the first 100
+    (bar,) = bars
+    assert bar.kwargs["total"] == 120 and bar.kwargs["file"] is sys.stderr and bar.updates == [50, 50, 20]
+
+
+def test_an_interrupted_sample_writes_nothing(tmp_path, monkeypatch, capsys):
+    from genlab import cli_sample
+    real = cli_sample.sample_in_batches
+
+    def interrupted(*args):
+        for i, item in enumerate(real(*args)):
+            if i == 1:
+                raise KeyboardInterrupt
+            yield item
+    monkeypatch.setattr(cli_sample, "sample_in_batches", interrupted)
+    monkeypatch.setattr(cli_sample, "BATCH", 2)
+    for out in ("x.npz", "x.npy", "x.png"):
+        assert cli.main(["sample", "gan", "--n", "5", "--out", str(tmp_path / out)]) == 130
+    assert list(tmp_path.iterdir()) == [] and "interrupted; nothing written" in capsys.readouterr().err
 
 
 def test_info_lists_every_family(capsys):
