@@ -47,6 +47,12 @@ def diffusion_request(digit, n, seed, scheduler, steps, guidance) -> DiffusionRe
                             schedulers.sampler(scheduler, steps, guidance))
 
 
+def branches(request: DiffusionRequest) -> int:
+    """Network evaluations per digit and step: guidance runs the labelled and the unlabelled branch
+    (genlab.denoising.guided_noise), except where it reduces to one of them."""
+    return 1 if request.unconditional or request.settings.guidance in (0.0, 1.0) else 2
+
+
 def labels(request: DiffusionRequest, null_label: int) -> torch.Tensor:
     if request.unconditional:
         return torch.full((request.n,), null_label, dtype=torch.long)

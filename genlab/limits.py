@@ -24,13 +24,13 @@ class TrainLimits:
     max_parameters: int
     max_seconds: float  # wall time of one run, all its resumes together
     max_call_seconds: float = math.inf  # and of one start or resume of it
-    max_denoising: int = 64 * 1000  # samples x steps of one diffusion request (64 digits of 1000-step DDPM)
+    max_denoising: int = 64 * 1000  # network evaluations of one diffusion request: digits x steps x branches
     max_text_bytes: int = 20_000_000  # a user's own training text, pasted or uploaded
     idle_run_seconds: float = math.inf  # a run nobody has used for this long is deleted (folder and previews)
 
 
 LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
-# a shared CPU: 64 digits x 100 steps (or 16 x 400) keep one user's request under a minute
+# a shared CPU: 64 digits x 100 unguided steps (or x 50 guided) keep one user's request under a minute
 PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
                      max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
@@ -50,9 +50,14 @@ def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
         raise RequestError(f"the model would have {count:,} parameters; at most {limits.max_parameters:,} here")
 
 
-def check_denoising(samples: int, steps: int, limits: TrainLimits) -> None:
-    """RequestError when one diffusion request would take more than this server lets one user spend."""
-    if samples * steps > limits.max_denoising:
-        raise RequestError(f"{samples} digits x {steps} steps is more than this server allows per request "
-                           f"(samples x steps at most {limits.max_denoising:,}); use fewer steps (DPM-Solver++ "
-                           f"needs about 20) or fewer digits")
+def check_denoising(samples: int, steps: int, branches: int, limits: TrainLimits) -> None:
+    """RequestError when one diffusion request would take more than this server lets one user spend.
+
+    The cost is counted in network evaluations of one digit: samples x steps x branches, where
+    classifier-free guidance runs two branches (with and without the label) at every step."""
+    evaluations = samples * steps * branches
+    if evaluations > limits.max_denoising:
+        guided = " x 2 for guidance" if branches == 2 else ""
+        raise RequestError(f"{samples} digits x {steps} steps{guided} is {evaluations:,} network evaluations, more "
+                           f"than this server allows per request ({limits.max_denoising:,}); use fewer steps "
+                           f"(DPM-Solver++ needs about 20), fewer digits or guidance 1 (one branch)")

@@ -51,11 +51,21 @@ def test_bad_requests_are_refused_before_any_model_work(args, message):
         next(diffusion_tab.denoise_stream(TinyStore(allow=False), OutputFiles(), limits.LOCAL, *args))
 
 
-def test_public_servers_cap_the_work_of_one_request():
-    request = ("mix", 64, 0, "ddpm", 1000, 2.0)
-    with pytest.raises(ValueError, match="samples x steps at most 6,400"):
-        next(diffusion_tab.denoise_stream(TinyStore(allow=False), OutputFiles(), limits.PUBLIC, *request))
-    assert next(diffusion_tab.denoise_stream(TinyStore(), OutputFiles(), limits.PUBLIC, "mix", 64, 0, "ddim", 100, 2.0))
+@pytest.mark.parametrize("request_, allowed", [
+    (("mix", 64, 0, "ddpm", 1000, 2.0), False),
+    (("mix", 64, 0, "ddim", 100, 2.0), False),  # guidance doubles the network evaluations
+    (("mix", 64, 0, "ddim", 50, 2.0), True),
+    (("mix", 64, 0, "ddim", 100, 1.0), True),  # guidance 1: one branch
+    (("none", 64, 0, "ddim", 100, 2.0), True),  # no label: guidance is moot, one branch
+])
+def test_public_servers_cap_the_network_evaluations_of_one_request(request_, allowed):
+    stream = diffusion_tab.denoise_stream(TinyStore(allow=allowed), OutputFiles(), limits.PUBLIC, *request_)
+    if allowed:
+        assert next(stream)
+    else:
+        with pytest.raises(ValueError, match="network evaluations, more than this server allows per request "
+                                             r"\(6,400\)"):
+            next(stream)
 
 
 def test_compare_shows_every_image_family_with_its_figures():

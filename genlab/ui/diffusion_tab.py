@@ -53,7 +53,7 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits,
                    guidance, model=PRETRAINED, session=None):
     """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF."""
     request = diffusion_view.diffusion_request(digit, n, seed, scheduler, steps, guidance)
-    limits.check_denoising(request.n, request.settings.steps, server)
+    limits.check_denoising(request.n, request.settings.steps, diffusion_view.branches(request), server)
     chosen = store.choose("diffusion", model, session)
     began = time.perf_counter()
     skip = gr.skip()
