@@ -5,6 +5,7 @@ On Hugging Face Spaces this file is the entry point; `demo` is what Spaces launc
 """
 
 import argparse
+import logging
 import os
 import sys
 
@@ -14,6 +15,11 @@ from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
 
 cap_malloc_arenas()  # before the server's worker threads exist
+# one line per refused request on stderr (genlab.ui.errors), without turning on every library's INFO logs
+_refusals = logging.StreamHandler()
+_refusals.setFormatter(logging.Formatter("%(asctime)s genlab: %(message)s"))
+logging.getLogger("genlab").addHandler(_refusals)
+logging.getLogger("genlab").setLevel(logging.INFO)
 # built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides.
 # Without main() nothing warms torch up: the first request then waits about a second for it.
 DEMO_PUBLIC = on_space(os.environ)

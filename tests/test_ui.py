@@ -176,3 +176,19 @@ def test_only_errors_written_for_users_reach_them(error, shown):
             call()
         if shown:
             assert raised.value.message == str(error)
+
+
+@pytest.mark.parametrize("value", ["abc", None, [3], True])
+def test_a_value_that_is_not_a_number_names_its_field(server, value):
+    client = Client(server, analytics_enabled=False, verbose=False)
+    with pytest.raises(Exception, match=r"Number of samples must be a finite number, got "):
+        client.predict("mix", value, 0, 0, api_name="/gan_sample")
+
+
+def test_a_refused_request_logs_one_line_and_no_traceback(caplog, capsys):
+    import logging
+    handler, _ = _raising(RequestError("seed must be 0-2147483647"))
+    with caplog.at_level(logging.INFO, logger="genlab"), pytest.raises(Exception) as raised:
+        user_errors(handler)()
+    assert [r.getMessage() for r in caplog.records] == ["refused a request: seed must be 0-2147483647"]
+    assert raised.value.print_exception is False  # Gradio prints no traceback for it

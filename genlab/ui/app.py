@@ -16,6 +16,7 @@ import gradio as gr  # noqa: E402
 from genlab import REPO, lazy, limits  # noqa: E402
 from genlab.models import FAMILIES  # noqa: E402
 from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
+from genlab.ui.errors import name_bad_numbers  # noqa: E402
 from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
@@ -64,7 +65,7 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
             for label, build in TABS:
                 with gr.Tab(label, id=label.lower()):
                     build(demo, shared)
-    return demo
+    return name_bad_numbers(demo)
 
 
 def warm_up() -> None:
