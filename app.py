@@ -42,9 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def launch_settings(args: argparse.Namespace, environ=os.environ) -> dict:
     """{"public": bool, "launch": keyword arguments for Blocks.launch}; AuthError for bad sign-ins."""
     public = is_public(environ, share=args.share, public=args.public)
-    launch = {"server_name": args.host, "server_port": args.port, "share": args.share, **launch_options(public)}
-    if args.auth or args.auth_file:
-        launch["auth"] = credentials(args.auth, args.auth_file)
+    auth = credentials(args.auth, args.auth_file) if args.auth or args.auth_file else None
+    launch = {"server_name": args.host, "server_port": args.port, "share": args.share,
+              **launch_options(public, auth)}
     return {"public": public, "launch": launch}
 
 

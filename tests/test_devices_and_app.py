@@ -4,6 +4,7 @@ import importlib
 import runpy
 import sys
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import torch
@@ -92,7 +93,9 @@ HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "b
     ([], {}, False, LOCAL),  # a local run is exactly what it was before public mode existed
     (["--public"], {}, True, {**LOCAL, **HARDENED}),
     (["--share"], {}, True, {**LOCAL, **HARDENED, "share": True}),
-    (["--share", "--auth", "u:p:q"], {}, True, {**LOCAL, **HARDENED, "share": True, "auth": [("u", "p:q")]}),
+    # app_kwargs carries the sign-in guard (tests/test_signin.py checks it)
+    (["--share", "--auth", "u:p:q"], {}, True, {**LOCAL, **HARDENED, "share": True, "auth": [("u", "p:q")],
+                                                "app_kwargs": ANY}),
     ([], {"SPACE_ID": "someone/genlab"}, True, {**LOCAL, **HARDENED}),  # Spaces set host/port themselves
 ], ids=["local", "public", "share", "share-auth", "space"])
 def test_launch_settings(app, argv, environ, public, launch):

@@ -20,6 +20,7 @@ from genlab.ui.errors import name_bad_numbers  # noqa: E402
 from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
+from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
@@ -112,15 +113,18 @@ def blocked_paths() -> list:
     return [] if any(path.is_relative_to(REPO) for path in ours) else [str(REPO)]
 
 
-def launch_options(public: bool = False) -> dict:
+def launch_options(public: bool = False, auth=None) -> dict:
     """Settings every launch shares: styling and no unauthenticated monitoring endpoint.
 
     Public launches also hide internals in error messages (our gr.Errors still reach users),
     cap upload size, keep the MCP server off and block the repo. allowed_paths stays unset.
+    `auth` ([(user, password), ...]) requires a sign-in on every route, with failed sign-ins limited.
     """
     options = {"css": CSS, "enable_monitoring": False}
     if public:
         options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths())
+    if auth:
+        options.update(sign_in_options(auth))
     return options
 
 
@@ -130,8 +134,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_in_process(demo: gr.Blocks, public: bool = False) -> str:
+def launch_in_process(demo: gr.Blocks, public: bool = False, auth=None) -> str:
     """Serve `demo` on 127.0.0.1 at a free port without blocking; returns its URL (tests, benchmarks)."""
     _, url, _ = prepare(demo).launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                                     quiet=True, **launch_options(public))
+                                     quiet=True, **launch_options(public, auth))
     return url
