@@ -32,7 +32,10 @@ def slow_app():
 
 def test_a_client_with_many_sessions_gets_a_message_instead_of_filling_the_queue(slow_app):
     url, release = slow_app
-    clients = [Client(url, analytics_enabled=False, verbose=False) for _ in range(MAX_WAITING_PER_CLIENT + 2)]
+    # one remote address (uvicorn takes it from X-Forwarded-For, as from a proxy on this machine)
+    remote = {"X-Forwarded-For": "203.0.113.5"}
+    clients = [Client(url, analytics_enabled=False, verbose=False, headers=remote)
+               for _ in range(MAX_WAITING_PER_CLIENT + 2)]
     running = clients[0].submit(0, api_name="/hold")
     while running.status().code.name != "PROCESSING":  # it holds the only slot
         time.sleep(0.01)
@@ -42,8 +45,10 @@ def test_a_client_with_many_sessions_gets_a_message_instead_of_filling_the_queue
     refused = clients[-1].submit(99, api_name="/hold")
     with pytest.raises(Exception, match=f"you already have {MAX_WAITING_PER_CLIENT} requests waiting"):
         refused.result(timeout=30)
+    local = Client(url, analytics_enabled=False, verbose=False).submit(7, api_name="/hold")  # another client
     release.set()
     assert [job.result(timeout=30) for job in waiting] == list(range(1, MAX_WAITING_PER_CLIENT + 1))
+    assert local.result(timeout=30) == 7
 
 
 def _request(host, forwarded=None):

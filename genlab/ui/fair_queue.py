@@ -5,6 +5,7 @@ place and everyone else would be refused. `cap_waiting_per_client` makes the que
 request from a client that already has `limit` requests waiting, with a message saying so.
 """
 
+import ipaddress
 import os
 from typing import Mapping, Optional
 
@@ -27,6 +28,15 @@ def client_key(request, environ: Mapping[str, str] = os.environ) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _is_loopback(key: str) -> bool:
+    """This machine: its owner, or a tunnel or proxy that forwards no client address (then every user
+    looks alike, and capping "one client" would cap them all; the queue's global size still holds)."""
+    try:
+        return ipaddress.ip_address(key).is_loopback
+    except ValueError:
+        return key == "localhost"
+
+
 def waiting_from(queue, key: str) -> int:
     """Requests from client `key` still waiting in Gradio's queue (not yet running)."""
     return sum(client_key(event.request) == key
@@ -43,7 +53,7 @@ def cap_waiting_per_client(demo: gr.Blocks, limit: int = MAX_WAITING_PER_CLIENT)
 
     async def push(body, request, username):
         key = client_key(request)
-        if waiting_from(queue, key) >= limit:
+        if not _is_loopback(key) and waiting_from(queue, key) >= limit:
             # shaped as a validator's answer: gradio_client and the page show its message (a 503 says only
             # "queue full", a 400 only its status line)
             message = (f"you already have {limit} requests waiting on this server; "
