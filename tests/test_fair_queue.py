@@ -2,14 +2,13 @@
 
 import threading
 import time
-from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 from gradio_client import Client
 
 from genlab.ui.app import launch_in_process
-from genlab.ui.fair_queue import MAX_WAITING_PER_CLIENT, client_key
+from genlab.ui.fair_queue import MAX_WAITING_PER_CLIENT
 
 
 @pytest.fixture
@@ -49,17 +48,6 @@ def test_a_client_with_many_sessions_gets_a_message_instead_of_filling_the_queue
     release.set()
     assert [job.result(timeout=30) for job in waiting] == list(range(1, MAX_WAITING_PER_CLIENT + 1))
     assert local.result(timeout=30) == 7
-
-
-def _request(host, forwarded=None):
-    return SimpleNamespace(client=SimpleNamespace(host=host),
-                           headers={"x-forwarded-for": forwarded} if forwarded else {})
-
-
-def test_the_client_is_the_peer_address_off_spaces_and_the_forwarded_one_on_a_space():
-    assert client_key(_request("10.0.0.7", "1.2.3.4"), {}) == "10.0.0.7"
-    assert client_key(_request("10.0.0.7", "1.2.3.4, 10.0.0.1"), {"SPACE_ID": "u/s"}) == "1.2.3.4"
-    assert client_key(_request("10.0.0.7"), {"SPACE_ID": "u/s"}) == "10.0.0.7"
 
 
 def test_a_gan_grid_is_answered_while_a_long_denoising_request_runs(server):

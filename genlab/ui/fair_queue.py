@@ -6,26 +6,17 @@ request from a client that already has `limit` requests waiting, with a message 
 """
 
 import ipaddress
-import os
-from typing import Mapping, Optional
 
 import gradio as gr
+
+from genlab.ui.server import client_address
 
 MAX_WAITING_PER_CLIENT = 6  # a person clicking around a page rarely has more than two or three waiting
 
 
-def client_key(request, environ: Mapping[str, str] = os.environ) -> str:
-    """Who a request comes from: its address, as the server sees it.
-
-    uvicorn already replaces the peer address with X-Forwarded-For when the peer is 127.0.0.1 (a
-    local reverse proxy, or Gradio's share tunnel). On a Space the app sits behind Hugging Face's
-    proxy, which is not on loopback, so there the first X-Forwarded-For entry names the client. A
-    client that forges that header only escapes its own cap; the queue's global size still holds.
-    """
-    forwarded: Optional[str] = request.headers.get("x-forwarded-for") if environ.get("SPACE_ID") else None
-    if forwarded and forwarded.split(",")[0].strip():
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_key(request) -> str:
+    """Who a request comes from: the same address failed sign-ins are counted against."""
+    return client_address(request.scope)
 
 
 def _is_loopback(key: str) -> bool:
