@@ -4,7 +4,8 @@ A checkpoint folder holds the model (config.json + model.safetensors, as any wei
 the optimiser states and random-number-generator states (optimizers.safetensors) and the step
 and recipe (state.json). No pickles: optimiser states are flattened into named tensors plus JSON.
 Folders are swapped in atomically (weights.atomic_folder), so a kill mid-save leaves the
-previous checkpoint loadable.
+previous checkpoint loadable, and a full disk is a weights.SaveError that says it is kept. A
+damaged or missing state.json is a WeightsError naming the file.
 """
 
 import dataclasses
@@ -17,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from genlab import weights
+from genlab import params, weights
 from genlab.models.base import Family, TrainConfig
 
 STATE = "state.json"
@@ -57,7 +58,7 @@ def save(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, t
     if torch.cuda.is_available():
         for i, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng/cuda/{i}"] = state
-    with weights.atomic_folder(folder) as tmp:
+    with weights.atomic_folder(folder, what="checkpoint") as tmp:
         weights.write_model(model, tmp)
         save_file(tensors, str(tmp / OPTIMIZERS))
         state = {"step": step, "recipe": dataclasses.asdict(recipe), "optimizers": layout}
@@ -65,17 +66,35 @@ def save(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, t
     return Path(folder)
 
 
-def read_step(folder: Path) -> int:
-    """The step a checkpoint was saved at (0 when there is none)."""
-    weights.recover(Path(folder))
+def read_state(folder: Path) -> dict:
+    """state.json of the checkpoint in `folder`: {"step": int, "recipe": dict, "optimizers": dict};
+    WeightsError naming the file when it is missing, damaged or lacks one of those."""
     path = Path(folder) / STATE
-    return int(json.loads(path.read_text(encoding="utf-8"))["step"]) if path.is_file() else 0
+    state = weights.load_json(path, "the checkpoint's state")
+    kinds = {"step": int, "recipe": dict, "optimizers": dict}
+    wrong = [key for key, kind in kinds.items() if not isinstance(state, dict) or not isinstance(state.get(key), kind)]
+    if wrong:
+        raise weights.WeightsError(f"{path} has no valid {', '.join(repr(k) for k in wrong)}: "
+                                   "the checkpoint's state is corrupt")
+    return state
+
+
+def read_step(folder: Path) -> int:
+    """The step a checkpoint was saved at (0 when there is no checkpoint folder)."""
+    folder = Path(folder)
+    weights.recover(folder)
+    return read_state(folder)["step"] if folder.is_dir() else 0
 
 
 def read_recipe(folder: Path) -> dict:
-    """The recipe a checkpoint was trained with, as saved."""
+    """The recipe a checkpoint was trained with, as saved (checked against TrainConfig)."""
     weights.recover(Path(folder))
-    return json.loads((Path(folder) / STATE).read_text(encoding="utf-8"))["recipe"]
+    recipe = read_state(folder)["recipe"]
+    try:
+        params.build(TrainConfig, recipe)
+    except params.RequestError as err:
+        raise weights.WeightsError(f"{Path(folder) / STATE}: recipe {err}") from err
+    return recipe
 
 
 def restore(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str, torch.optim.Optimizer]) -> int:
@@ -83,11 +102,11 @@ def restore(folder: Path, family: Family, model: nn.Module, optimizers: Dict[str
     folder = Path(folder)
     saved = weights.load(family, folder, device=next(model.parameters()).device)
     model.load_state_dict(saved.state_dict(), strict=True)
+    state = read_state(folder)
     try:
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
         tensors = load_file(str(folder / OPTIMIZERS))
     except (OSError, ValueError, SafetensorError) as err:
-        raise weights.WeightsError(f"{folder}: incomplete checkpoint ({err})") from err
+        raise weights.WeightsError(f"{folder / OPTIMIZERS}: incomplete checkpoint ({err})") from err
     if set(state["optimizers"]) != set(optimizers):
         raise weights.WeightsError(f"{folder}: checkpoint optimisers {sorted(state['optimizers'])} do not match "
                                    f"{sorted(optimizers)}")

@@ -1,6 +1,9 @@
 """Checkpoints: stop anywhere, resume to the same step and loss; crashes never lose the last one."""
 
 import dataclasses
+import errno
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -8,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import SafetensorError
 
 from genlab import checkpoints, weights
 from genlab.training import NonFiniteLoss, train
@@ -88,3 +92,101 @@ def test_a_process_killed_during_a_save_leaves_the_previous_checkpoint_loadable(
     from genlab.models import FAMILIES
     assert checkpoints.read_step(folder) == 2  # recovered from the previous version
     weights.load(FAMILIES["gan"], folder)
+
+
+def checkpoint_of_two_steps(folder):
+    from genlab.models import FAMILIES
+    gan = FAMILIES["gan"]
+    run(gan, dataclasses.replace(gan.recipe, steps=2, batch_size=8), folder)
+    return gan
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda state: state.unlink(), r"state.json is missing: the checkpoint's state cannot be read"),
+    (lambda state: state.write_text(state.read_text()[:40]),
+     r"state.json is not valid JSON \(.* at line \d+, column \d+\): the checkpoint's state is truncated or corrupt"),
+    (lambda state: state.write_text("[" * 100_000), r"state.json is not usable JSON \(nested too deeply\)"),
+    (lambda state: state.write_text('{"step": "two", "recipe": {}, "optimizers": {}}'),
+     r"state.json has no valid 'step': the checkpoint's state is corrupt"),
+])
+def test_a_damaged_state_json_is_one_clear_error_naming_the_file(tmp_path, damage, message, capsys):
+    from genlab import cli
+    folder = tmp_path / "ckpt"
+    gan = checkpoint_of_two_steps(folder)
+    damage(folder / checkpoints.STATE)
+    for read in (checkpoints.read_step, checkpoints.read_recipe,
+                 lambda f: checkpoints.restore(f, gan, tiny(gan), gan.make_optimizers(tiny(gan), gan.recipe))):
+        with pytest.raises(weights.WeightsError, match=message):
+            read(folder)
+    assert cli.main(["train", "gan", "--resume", "--checkpoint", str(folder), "--out", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder / checkpoints.STATE}") and len(err.splitlines()) == 1
+
+
+def test_a_recipe_that_does_not_fit_is_named(tmp_path):
+    folder = tmp_path / "ckpt"
+    checkpoint_of_two_steps(folder)
+    state = json.loads((folder / checkpoints.STATE).read_text())
+    (folder / checkpoints.STATE).write_text(json.dumps({**state, "recipe": {**state["recipe"], "lr": "fast"}}))
+    with pytest.raises(weights.WeightsError, match="state.json: recipe lr must be a finite number"):
+        checkpoints.read_recipe(folder)
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def no_space_safetensors(*args, **kwargs):
+    raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+
+@pytest.mark.parametrize("fail", [no_space, no_space_safetensors])
+def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, fail, monkeypatch):
+    import safetensors.torch
+    from genlab.ui.errors import is_user_error
+    folder = tmp_path / "ckpt"
+    gan = checkpoint_of_two_steps(folder)
+    monkeypatch.setattr(checkpoints, "save_file", fail)  # the optimiser states
+    monkeypatch.setattr(safetensors.torch, "save_file", fail)  # the model (save_pretrained)
+    recipe = dataclasses.replace(gan.recipe, steps=4, batch_size=8)
+    loop = train(gan, tiny(gan), training_data(gan), recipe, checkpoint=folder, resume=True)
+    with pytest.raises(weights.SaveError) as caught:
+        list(loop)  # the final save fails
+    assert str(caught.value) == (f"could not save the checkpoint to {folder}: no space left on device; "
+                                 "the previous checkpoint is kept")
+    assert is_user_error(caught.value)  # the Train tab shows the message
+    assert checkpoints.read_step(folder) == 2
+    weights.load(gan, folder)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]  # the temp folder is gone
+
+
+def test_the_cli_says_the_disk_is_full_in_one_line(tmp_path, monkeypatch, capsys):
+    import safetensors.torch
+    from genlab import cli, data
+    monkeypatch.setattr(data, "MIRRORS", ())
+    monkeypatch.setattr(checkpoints, "save_file", no_space_safetensors)
+    monkeypatch.setattr(safetensors.torch, "save_file", no_space_safetensors)
+    from genlab.models import FAMILIES
+    argv = ["train", "gan", "--steps", "2", "--batch-size", "8", "--out", str(tmp_path / "w"),
+            "--checkpoint", str(tmp_path / "ckpt")]
+    argv += [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith(f"error: could not save the checkpoint to {tmp_path / 'ckpt'}: "
+                                "no space left on device; nothing was saved")
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
+
+
+def test_the_next_save_removes_temp_folders_a_killed_save_left(tmp_path):
+    import tempfile
+    folder = tmp_path / "ckpt"
+    gan = checkpoint_of_two_steps(folder)
+    stale = Path(tempfile.mkdtemp(prefix=".ckpt-", dir=tmp_path))  # what a save makes, killed mid-way
+    (stale / checkpoints.OPTIMIZERS).write_bytes(b"\0" * 1000)
+    (tmp_path / ".ckpt-old").mkdir()
+    (tmp_path / "ckpt-2").mkdir()
+    (tmp_path / ".ckpt-2-abcdefgh").mkdir()  # another checkpoint's temp folder: not ours
+    model = tiny(gan)
+    checkpoints.save(folder, gan, model, gan.make_optimizers(model, gan.recipe), 3, gan.recipe)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt-2-abcdefgh", "ckpt", "ckpt-2"]
+    assert checkpoints.read_step(folder) == 3
