@@ -77,6 +77,7 @@ def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(ctx):
     run = train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1)
     first = [next(run) for _ in range(3)]
     run.close()  # what the Stop button does to the handler
+    ctx.settle()  # the checkpoint is written beside the closed stream
     session = first[-1].session
     saved = checkpoints.read_step(ctx.store.run_folder(session, session["current"]))
     assert saved == first[-1].step == 3
@@ -231,3 +232,28 @@ def test_slow_previews_are_spaced_out_to_a_small_share_of_the_run(ctx, monkeypat
     recipe, config = tiny_run("gan", steps=6)
     frames = list(train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1))
     assert [f.step for f in frames if f.preview is not None] == [1, 6]  # the first, then only the last
+
+
+def test_stopping_a_run_returns_at_once_and_holds_the_slot_until_the_checkpoint_is_saved(ctx, monkeypatch):
+    """Gradio closes a stopped stream on its event loop: the save must not run there."""
+    import threading
+    saving, may_finish = threading.Event(), threading.Event()
+    real_save = checkpoints.save
+
+    def slow_save(*args, **kwargs):
+        saving.set()
+        may_finish.wait(30)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save", slow_save)
+    recipe, config = tiny_run("gan", steps=50)
+    run = train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1)
+    session = next(run).session
+    run.close()  # returns while the checkpoint is still being written
+    assert saving.wait(30) and not may_finish.is_set()
+    assert ctx.busy.locked()  # no other run starts while this one saves
+    may_finish.set()
+    second = train_run.stream_run(ctx, "gan", recipe, config, None)
+    assert next(second).step >= 1  # it waited for the save, then trained
+    second.close()
+    assert checkpoints.read_step(ctx.store.run_folder(session, session["current"])) >= 1

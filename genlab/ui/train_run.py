@@ -33,6 +33,7 @@ STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
 PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often,
 PREVIEW_SHARE = 0.05  # and rarer still when they are slow: previews take at most this share of the run
 SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
+STOP_SAVE_SECONDS = 30.0  # a new run waits at most this long for a stopped one to finish saving
 HELD_OUT = 128  # held-out examples scored at every preview
 
 
@@ -44,7 +45,13 @@ class TrainContext:
     limits: TrainLimits = LOCAL
     busy: threading.Lock = field(default_factory=threading.Lock)
     progress: Optional[Tuple[int, int]] = None  # (step, total) of the run training now
+    saving: threading.Lock = field(default_factory=threading.Lock)  # held while a stopped run saves its checkpoint
     _datasets: Dict[str, object] = field(default_factory=dict)
+
+    def settle(self) -> None:
+        """Wait (a bounded time) for a just-stopped run to finish saving, so its checkpoint is whole."""
+        if self.saving.acquire(timeout=STOP_SAVE_SECONDS):
+            self.saving.release()
 
     def busy_message(self) -> str:
         step, total = self.progress or (0, 0)
@@ -152,7 +159,8 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
 
     A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
     session = {"runs": dict((session or {}).get("runs", {})), "current": (session or {}).get("current")}
-    ctx.store.runs.sweep()
+    ctx.settle()
+    ctx.store.runs.sweep(room=0 if resume else 1)  # before a new run, make room for it
     seconds = ctx.limits.max_seconds
     if resume:
         folder = ctx.store.saved_run(session, session["current"])
@@ -175,12 +183,35 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
         family, recipe, config, data = checked_run(ctx, family_name, recipe_values, config_values, text)
     if not ctx.busy.acquire(blocking=False):
         raise RequestError(ctx.busy_message())
+    frames = _train(ctx, family, recipe, config, data, session, resume, preview_every,
+                    min(seconds, ctx.limits.max_call_seconds))
+
+    def let_go() -> None:
+        try:
+            frames.close()  # a run stopped early saves its checkpoint here
+        finally:
+            ctx.progress = None
+            ctx.busy.release()
+
+    stopped = False
     try:
-        yield from _train(ctx, family, recipe, config, data, session, resume, preview_every,
-                          min(seconds, ctx.limits.max_call_seconds))
+        for frame in frames:
+            yield frame
+    except GeneratorExit:
+        stopped = True
+        raise
     finally:
-        ctx.progress = None
-        ctx.busy.release()
+        if stopped:  # Gradio closes a stopped generator on its event loop, which the save would hold up for everyone
+            ctx.saving.acquire()
+
+            def save_then_let_go() -> None:
+                try:
+                    let_go()
+                finally:
+                    ctx.saving.release()
+            threading.Thread(target=save_then_let_go, name="genlab-stop-run", daemon=True).start()
+        else:
+            let_go()
 
 
 def _train(ctx, family, recipe, config, data, session, resume, preview_every, seconds) -> Iterator[Frame]:
@@ -272,6 +303,7 @@ def _judge(ctx: TrainContext):
 
 def download(ctx: TrainContext, session: dict) -> str:
     """A zip (config.json + model.safetensors) of this session's current run."""
+    ctx.settle()
     folder = ctx.store.saved_run(session, (session or {}).get("current"))
     family = get_family(session["runs"][session["current"]]["family"])
     step = checkpoints.read_step(folder)
