@@ -7,9 +7,11 @@ one user spend. Public mode (a Space, a share link) is much tighter than a local
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from genlab.memory_estimate import readable, step_memory
 from genlab.models.base import TrainConfig
 from genlab.params import RequestError
 
@@ -27,20 +29,40 @@ class TrainLimits:
     max_denoising: int = 64 * 1000  # network evaluations of one diffusion request: digits x steps x branches
     max_text_bytes: int = 20_000_000  # a user's own training text, pasted or uploaded
     idle_run_seconds: float = math.inf  # a run nobody has used for this long is deleted (folder and previews)
+    max_step_memory: float = math.inf  # bytes one training step may need (genlab.memory_estimate)
 
 
-LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600)
+def machine_memory() -> float:
+    """Bytes of RAM this machine has (infinite where the OS does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # Windows has no SC_PHYS_PAGES
+        return math.inf
+
+
+# a public server's RAM is shared by every session (a free Space has 16 GB); 1.5 GB per training step
+# leaves room for the app, its shipped models and other users' requests
+PUBLIC_STEP_MEMORY = 1.5e9
+
+
+# a local run is its owner's call up to the whole machine's RAM: a step estimated beyond it would swap or be
+# killed, taking the app with it
+LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600,
+                    max_step_memory=machine_memory())
 # a shared CPU: 64 digits x 100 unguided steps (or x 50 guided) keep one user's request under a minute
 PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
-                     max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600)
+                     max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600,
+                     max_step_memory=PUBLIC_STEP_MEMORY)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
 ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
-                       max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600)
+                       max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600,
+                       max_step_memory=PUBLIC_STEP_MEMORY)
 
 
-def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
-    """RequestError naming the limit when the run would exceed it."""
+def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, config) -> None:
+    """RequestError naming the limit when the run would exceed it; `model` (built from `config`) may
+    live on the `meta` device: only its parameters' shapes are read."""
     if recipe.steps > limits.max_steps:
         raise RequestError(f"steps must be at most {limits.max_steps} here, got {recipe.steps}")
     if recipe.batch_size > limits.max_batch_size:
@@ -48,6 +70,22 @@ def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits) -> None:
     count = sum(p.numel() for p in model.parameters())
     if count > limits.max_parameters:
         raise RequestError(f"the model would have {count:,} parameters; at most {limits.max_parameters:,} here")
+    check_memory(recipe, model, limits, config)
+
+
+def check_memory(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, config) -> None:
+    """RequestError giving the estimate and the largest batch that fits, when one training step
+    would need more memory than `limits` allow."""
+    need = step_memory(model, config)
+    total = need.total(recipe.batch_size)
+    if total <= limits.max_step_memory:
+        return
+    digits = 1 if readable(total) != readable(limits.max_step_memory) else 2  # never "1.5 GB; at most 1.5 GB"
+    estimate, budget = readable(total, digits), readable(limits.max_step_memory, digits)
+    largest = need.largest_batch(limits.max_step_memory)
+    advice = (f"use batch_size {largest} or less (or a smaller model)" if largest else
+              "even batch_size 1 would not fit: use a smaller model")
+    raise RequestError(f"this run would need about {estimate} per training step; at most {budget} here: {advice}")
 
 
 def check_denoising(samples: int, steps: int, branches: int, limits: TrainLimits) -> None:

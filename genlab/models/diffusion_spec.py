@@ -19,6 +19,38 @@ class DiffusionConfig:
     ema_decay: float = param(0.999, "decay of the weight average that samples use", 0.0, 0.99999)
     ema_start: int = param(500, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate): the UNet's
+        feature maps, walked the way genlab.models.diffusion.build_unet lays out diffusers' UNet2DModel."""
+        sides, channels = (28, 14, 7), (self.width, 2 * self.width, 2 * self.width)
+
+        def resnet(c_in: int, c_out: int, side: int) -> int:  # GroupNorm input, output and SiLU output, twice
+            return 3 * (c_in + c_out) * side * side
+
+        def attention(c: int, side: int) -> int:  # GroupNorm in/out, q, k, v, output, projection in/out
+            return 8 * c * side * side
+
+        total, width = 784, self.width  # the noisy digit; conv_in's output starts the skips
+        skips = [width]
+        for level, (c, side) in enumerate(zip(channels, sides)):  # down: resnets, then a strided conv
+            for _ in range(self.layers_per_block):
+                total += resnet(width, c, side)
+                total += attention(c, side) if self.attention and level == 2 else 0
+                width = c
+                skips.append(c)
+            if level < 2:
+                total += c * side * side
+                skips.append(c)
+        total += 2 * resnet(width, width, 7) + attention(width, 7)  # the middle block always attends
+        for level, (c, side) in enumerate(zip(channels[::-1], sides[::-1])):  # up: one resnet more per level
+            for _ in range(self.layers_per_block + 1):
+                total += resnet(width + skips.pop(), c, side)
+                total += attention(c, side) if self.attention and level == 0 else 0
+                width = c
+            if level < 2:
+                total += c * sides[1 - level] ** 2  # nearest upsampling's output, read by a conv
+        return total + 3 * self.width * 784  # the output GroupNorm, SiLU and conv_out's inputs
+
 
 FAMILY = Family(
     name="diffusion",

@@ -15,6 +15,17 @@ class GANConfig:
     ema_decay: float = param(0.999, "decay of the generator's weight average (samples use the average)", 0.0, 0.99999)
     ema_start: int = param(1000, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate), at the step's
+        peak: the generator's update, after the discriminator's (whose freed memory the allocator keeps)."""
+        g, d = self.g_width, self.d_width
+        # generator, before and after each BatchNorm: (4g, 7, 7), (2g, 14, 14), (g, 28, 28); the tanh output
+        generator = 2 * (4 * g * 49 + 2 * g * 196 + g * 784) + 784
+        # discriminator: the digit, (d, 14, 14) and (2d, 7, 7) activations, the class embedding it projects onto
+        discriminator = 784 + d * 196 + 2 * 2 * d * 49
+        # the generator's graph lives through both updates; D scores real and generated digits, then
+        # the generated ones again for the generator's loss
+        return generator + 3 * discriminator
 
 FAMILY = Family(
     name="gan",

@@ -16,6 +16,23 @@ class GPTConfig:
     n_embd: int = param(160, "width of the residual stream", 16, 1024)
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward for one window (genlab.memory_estimate).
+
+        Per block, 18 (T, C) tensors either way: LayerNorm inputs and outputs (4), the MLP's (T, 4C)
+        hidden before and after GELU (8), and on attention's math path q, k, v, the re-laid-out
+        output and two dropout noises (6), on its fused path the qkv projection, the rotated q and k
+        and the kernel's output (6)."""
+        t, c, heads = self.context, self.n_embd, self.n_head
+        if self.dropout > 0:
+            # CPU scaled_dot_product_attention has no fused kernel with dropout: its math path keeps
+            # the (H, T, T) softmax, the dropout noise and the dropped weights
+            block = 18 * t * c + 3 * heads * t * t
+        else:  # the fused (flash) kernel keeps only the (H, T) log-sum-exp beside its output
+            block = 18 * t * c + heads * t
+        # the last block's output, the final LayerNorm's output (and the embedding's dropout noise);
+        # the (T, V) log-softmax of the loss
+        return self.n_layer * block + (3 if self.dropout > 0 else 2) * t * c + t * len(self.vocab)
 
 FAMILY = Family(
     name="gpt",

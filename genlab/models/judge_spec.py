@@ -13,6 +13,14 @@ class JudgeConfig:
     dropout: float = param(0.3, "dropout before the classification head", 0.0, 0.9)
     max_shift: int = param(2, "random translation (pixels) of training digits", 0, 4)
 
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate)."""
+        w = self.width
+        # each block: two convolutions' outputs before and after BatchNorm (4 maps), max-pool indices
+        # (int64: 2 floats each) and output; (w, 28, 28) -> (w, 14, 14), then (2w, 14, 14) -> (2w, 7, 7)
+        blocks = (4 * w * 784 + 2 * w * 196) + (4 * 2 * w * 196 + 2 * 2 * w * 49) + w * 196 + 2 * w * 49
+        return 784 + blocks + 3 * self.feature_dim + 20  # the shifted digit; features, dropout noise; logits
+
 
 FAMILY = Family(
     name="judge",

@@ -12,6 +12,14 @@ class VAEConfig:
     width: int = param(32, "channels at 14x14 (x2 at 7x7), encoder and decoder alike", 4, 256)
     hidden: int = param(512, "units of the dense layer between the convolutions and z", 16, 2048)
 
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate): each
+        layer's output before and after SiLU, encoder and decoder alike, (w, 14, 14), (2w, 7, 7)
+        and the dense layer; the digit, its binarised copy and the decoder's logits and target."""
+        w = self.width
+        maps = 2 * (w * 196 + 2 * w * 49) + 2 * self.hidden  # one way
+        return 2 * maps + 4 * 784
+
 
 FAMILY = Family(
     name="vae",

@@ -126,8 +126,9 @@ def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
 
 
 def _check_limits(ctx: TrainContext, family, recipe: TrainConfig, config) -> None:
-    with torch.device("meta"):  # count parameters without allocating them
-        check_limits(recipe, family.model_cls(config), ctx.limits)
+    with torch.device("meta"):  # parameters' shapes (count and memory estimate) without allocating them
+        model = family.model_cls(config)
+    check_limits(recipe, model, ctx.limits, config)
 
 
 def _thin(points: List[dict]) -> List[dict]:
