@@ -29,6 +29,7 @@ class TrainLimits:
     max_denoising: int = 64 * 1000  # network evaluations of one diffusion request: digits x steps x branches
     max_text_bytes: int = 20_000_000  # a user's own training text, pasted or uploaded
     idle_run_seconds: float = math.inf  # a run nobody has used for this long is deleted (folder and previews)
+    max_runs: float = math.inf  # runs kept at once; past it the least recently used idle one is deleted
     max_step_memory: float = math.inf  # bytes one training step may need (genlab.memory_estimate)
 
 
@@ -51,12 +52,12 @@ LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_00
                     max_step_memory=machine_memory())
 # a shared CPU: 64 digits x 100 unguided steps (or x 50 guided) keep one user's request under a minute
 PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
-                     max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600,
+                     max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
                      max_step_memory=PUBLIC_STEP_MEMORY)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
 ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
-                       max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600,
+                       max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
                        max_step_memory=PUBLIC_STEP_MEMORY)
 
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from genlab import limits
@@ -51,9 +52,9 @@ def test_only_the_current_runs_timeline_stays_in_memory(tmp_path):
     recipe, config = tiny_run("judge", steps=2)
     first = list(train_run.stream_run(ctx, "judge", recipe, config, None, preview_every=1))[-1].session
     first_folder = ctx.store.run_folder(first, first["current"]).name
-    assert ctx.store.runs.previews(first_folder)
+    assert ctx.store.runs.preview_count(first_folder)
     second = list(train_run.stream_run(ctx, "judge", recipe, config, first, preview_every=1))[-1].session
-    assert ctx.store.runs.previews(first_folder) == []
+    assert ctx.store.runs.preview_count(first_folder) == 0
     assert train_run.preview_at(ctx, second, 0) is not None
 
 
@@ -91,3 +92,34 @@ def test_without_an_idle_limit_nothing_is_swept(tmp_path):
     ledger.touch("run")
     now[0] = 1e9
     assert ledger.sweep() == [] and (tmp_path / "run").is_dir()
+
+
+def test_past_the_run_cap_the_least_recently_used_runs_make_room(tmp_path):
+    now = [0.0]
+    ledger = RunLedger(tmp_path, max_runs=3, clock=lambda: now[0])
+    for i, name in enumerate(["a", "b", "c"]):
+        now[0] = float(i)
+        (tmp_path / name).mkdir()
+        ledger.touch(name)
+    ledger.training("a", True)  # the oldest, but training: kept
+    assert ledger.sweep() == []
+    assert ledger.sweep(room=1) == ["b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c"]
+
+
+def test_timelines_are_kept_compressed_and_bounded_all_together(tmp_path, monkeypatch):
+    from genlab.ui import run_ledger
+    now = [0.0]
+    ledger = RunLedger(tmp_path, clock=lambda: now[0])
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (60, 60, 3), dtype=np.uint8) for _ in range(3)]
+    ledger.add_preview("old", frames[0])
+    assert np.array_equal(ledger.preview("old", 0), frames[0])  # lossless round trip
+    size = ledger._entries["old"].preview_bytes
+    monkeypatch.setattr(run_ledger, "MAX_PREVIEW_BYTES", 2 * size + size // 2)
+    now[0] = 1.0
+    ledger.add_preview("new", frames[1])
+    ledger.add_preview("new", frames[2])  # three frames would pass the budget: the older run's go
+    assert ledger.preview_count("old") == 0 and ledger.preview_count("new") == 2
+    assert np.array_equal(ledger.preview("new", 99), frames[2])
+    assert ledger.preview("none", 0) is None

@@ -104,6 +104,7 @@ def test_a_second_run_never_trains_beside_the_first(ctx):
     second = train_run.stream_run(ctx, "gan", recipe, config, None)
     assert next(second).step >= 1
     second.close()
+    ctx.settle()  # its checkpoint is saved beside the closed stream
 
 
 def test_a_non_finite_loss_stops_the_run_with_a_clear_message(ctx, monkeypatch):
@@ -256,4 +257,5 @@ def test_stopping_a_run_returns_at_once_and_holds_the_slot_until_the_checkpoint_
     second = train_run.stream_run(ctx, "gan", recipe, config, None)
     assert next(second).step >= 1  # it waited for the save, then trained
     second.close()
+    ctx.settle()  # its checkpoint is saved beside the closed stream
     assert checkpoints.read_step(ctx.store.run_folder(session, session["current"])) >= 1

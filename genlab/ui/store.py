@@ -30,11 +30,12 @@ def for_serving(model: nn.Module) -> nn.Module:
 
 
 class ModelStore:
-    def __init__(self, device: str = "", runs_root: Optional[Path] = None, idle_run_seconds: float = float("inf")):
+    def __init__(self, device: str = "", runs_root: Optional[Path] = None, idle_run_seconds: float = float("inf"),
+                 max_runs: float = float("inf")):
         self.requested_device = device
         self._device = None  # resolved once, on first use: resolving imports torch
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
-        self.runs = RunLedger(self.runs_root, idle_run_seconds)
+        self.runs = RunLedger(self.runs_root, idle_run_seconds, max_runs)
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
 

@@ -241,9 +241,9 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
     ledger = ctx.store.runs
     for other in session["runs"].values():  # only the current run's timeline is shown: free the others'
         if other["folder"] != folder.name:
-            ledger.previews(other["folder"]).clear()
+            ledger.drop_previews(other["folder"])
     ledger.touch(folder.name)
-    shots = len(ledger.previews(folder.name))
+    shots = ledger.preview_count(folder.name)
     frame_preview, histogram, scores = None, None, {}
     last_sent = last_preview = -math.inf  # never: perf_counter counts from boot, so 0.0 may be recent
     preview_gap = PREVIEW_SECONDS
@@ -291,8 +291,7 @@ def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Union[np.nd
     label = (session or {}).get("current")
     if label is None:
         return None
-    shots = ctx.store.runs.previews(ctx.store.run_folder(session, label).name)
-    return shots[min(max(0, int(index or 0)), len(shots) - 1)] if shots else None
+    return ctx.store.runs.preview(ctx.store.run_folder(session, label).name, int(index or 0))
 
 
 def _judge(ctx: TrainContext):
