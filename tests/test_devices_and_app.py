@@ -86,7 +86,8 @@ def app(monkeypatch):
 
 
 LOCAL = {"server_name": "127.0.0.1", "server_port": 7860, "share": False, "css": CSS, "enable_monitoring": False}
-HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "blocked_paths": [str(ROOT)]}
+HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "blocked_paths": [str(ROOT)],
+            "state_session_capacity": 256}
 
 
 @pytest.mark.parametrize("argv, environ, public, launch", [

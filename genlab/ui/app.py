@@ -54,7 +54,7 @@ CSS = """
 def build_app(device: str = "", public: bool = False) -> gr.Blocks:
     """The dashboard; `public` applies the tighter training limits meant for shared servers."""
     run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
-    store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds)
+    store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds, max_runs=run_limits.max_runs)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         idle = run_limits.idle_run_seconds
         # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
@@ -102,6 +102,7 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     return cap_waiting_per_client(queued)
 
 
+PUBLIC_SESSIONS = 256  # the least recently used session past this is forgotten (its runs are swept later)
 MAX_UPLOAD = "5mb"  # public uploads (a digit picture, a .txt corpus) never need more
 
 
@@ -117,12 +118,15 @@ def launch_options(public: bool = False, auth=None) -> dict:
     """Settings every launch shares: styling and no unauthenticated monitoring endpoint.
 
     Public launches also hide internals in error messages (our gr.Errors still reach users),
-    cap upload size, keep the MCP server off and block the repo. allowed_paths stays unset.
+    cap upload size, keep the MCP server off, block the repo and keep at most PUBLIC_SESSIONS
+    browser sessions in memory (Gradio's default, 10,000, each with a copy of the page's config,
+    is more than a shared CPU serves at once). allowed_paths stays unset.
     `auth` ([(user, password), ...]) requires a sign-in on every route, with failed sign-ins limited.
     """
     options = {"css": CSS, "enable_monitoring": False}
     if public:
-        options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths())
+        options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths(),
+                       state_session_capacity=PUBLIC_SESSIONS)
     if auth:
         options.update(sign_in_options(auth))
     return options
