@@ -1,13 +1,15 @@
 """Load test: N concurrent gradio_client users against `python app.py` for a bounded time.
 
 Usage: python benchmarks/load_test.py [--users 32] [--seconds 60] [--endpoints gan vae text diffusion]
-                                     [--batching on off]
+                                     [--batching on off] [--beside diffusion_max text_max] [--public]
 Prints requests accepted, refused because the queue was full, other errors (must be 0), p50/p95
 latency per endpoint, the server's memory before and after, and the files left in its cache.
 `--batching on off` runs the same load twice, with the GAN endpoint batching users
 ($GENLAB_MAX_BATCH=16) and without (1), and prints both, so the throughput gain is measured in one run.
-Targets on a 2-core machine: 32 users on the GAN endpoint, 0 errors, p95 <= 2 s; memory growth
-under 100 MB over 500 requests.
+`--beside` adds one user per named endpoint that sends it back to back the whole time (for example
+the largest diffusion and text requests public mode accepts), to show what they do to the others.
+Targets on a 2-core machine: 32 users on the GAN endpoint, 0 errors, p95 <= 2 s; GAN p95 <= 2 s
+while one maximal diffusion and one maximal text request run; memory growth under 100 MB over 500 requests.
 """
 
 import argparse
@@ -40,6 +42,9 @@ ENDPOINTS = {
     "vae": ("/vae_sample", lambda seed: (40, seed, "pretrained")),
     "text": ("/text_generate", lambda seed: ("gpt", "pretrained", "ROMEO:", 100, 0.8, 0, 1.0, seed)),
     "diffusion": ("/diffusion_sample", lambda seed: ("mix", 10, seed, *DIFFUSION_DEFAULT, "pretrained")),
+    # the largest requests public mode accepts: 6,400 network evaluations, 2,000 LSTM characters
+    "diffusion_max": ("/diffusion_sample", lambda seed: ("mix", 64, seed, "ddim", 100, 1.0, "pretrained")),
+    "text_max": ("/text_generate", lambda seed: ("lstm", "pretrained", "ROMEO:", 2000, 0.8, 0, 1.0, seed)),
 }
 BATCHING = {"on": "16", "off": "1"}  # $GENLAB_MAX_BATCH
 # gradio_client makes a fresh httpx client, and with it a fresh TLS context that reads the whole CA bundle,
@@ -76,10 +81,12 @@ def user(url: str, endpoints: List[str], deadline: float, tally: Tally, seed: in
             tally.latencies[name].append(time.perf_counter() - began)
 
 
-def run_load(url: str, users: int, seconds: float, endpoints: List[str]) -> Tally:
+def run_load(url: str, users: int, seconds: float, endpoints: List[str], beside: List[str] = ()) -> Tally:
     tally = Tally()
     deadline = time.time() + seconds
     threads = [threading.Thread(target=user, args=(url, endpoints, deadline, tally, i)) for i in range(users)]
+    threads += [threading.Thread(target=user, args=(url, [name], deadline, tally, users + i))
+                for i, name in enumerate(beside)]
     for t in threads:
         t.start()
     for t in threads:
@@ -101,10 +108,11 @@ def percentile(values: List[float], q: float) -> float:
 def measure(args, max_batch: str) -> dict:
     cache = Path(tempfile.mkdtemp(prefix="genlab-load-cache-"))
     env = {"GRADIO_TEMP_DIR": str(cache), "GENLAB_MAX_BATCH": max_batch}
-    with served([sys.executable, "app.py"], ROOT, env) as (url, _, process):
+    command = [sys.executable, "app.py"] + (["--public"] if args.public else [])
+    with served(command, ROOT, env) as (url, _, process):
         run_load(url, 2, 3, args.endpoints)  # warm-up: models loaded, first requests served
         before = rss_mb(process.pid)
-        tally = run_load(url, args.users, args.seconds, args.endpoints)
+        tally = run_load(url, args.users, args.seconds, args.endpoints, args.beside)
         after = rss_mb(process.pid)
     return {"tally": tally, "before": before, "after": after, "files": sum(1 for p in cache.rglob("*") if p.is_file())}
 
@@ -116,8 +124,13 @@ def main() -> None:
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS), choices=list(ENDPOINTS))
     parser.add_argument("--batching", nargs="+", default=["off"], choices=list(BATCHING),
                         help="GAN batching modes to run, in order (default: off, as the app ships)")
+    parser.add_argument("--beside", nargs="*", default=[], choices=list(ENDPOINTS),
+                        help="endpoints one extra user each sends back to back during the load")
+    parser.add_argument("--public", action="store_true", help="serve in public mode (python app.py --public)")
     args = parser.parse_args()
-    print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}\n")
+    beside = f", beside one user each on {', '.join(args.beside)}" if args.beside else ""
+    print(f"{args.users} users for {args.seconds:g} s on {', '.join(args.endpoints)}{beside}"
+          f"{' (public mode)' if args.public else ''}\n")
     print("| batching | endpoint | answered | per second | p50 | p95 |")
     print("|---|---|---|---|---|---|")
     summaries = []

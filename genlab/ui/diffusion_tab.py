@@ -88,7 +88,8 @@ def build(demo: gr.Blocks, shared) -> None:
             model = forms.model_picker("diffusion", session)
             digit = gr.Dropdown(diffusion_view.DIGIT_CHOICES, value="mix", label="Digit", elem_id="diffusion-digit",
                                 info="'mix': every digit, one column each; 'none': no label (unconditional)")
-            n = gr.Slider(1, diffusion_view.MAX_SAMPLES, value=20, step=1, label="Number of samples")
+            n = gr.Slider(1, diffusion_view.MAX_SAMPLES, value=20, step=1, label="Number of samples",
+                          elem_id="diffusion-n")
             scheduler = gr.Radio(SCHEDULER_CHOICES, value=DEFAULT.scheduler, label="Scheduler")
             steps = gr.Slider(1, 1000, value=DEFAULT.steps, step=1, label="Steps", elem_id="diffusion-steps",
                               info="network evaluations; DPM-Solver++ takes at most "
