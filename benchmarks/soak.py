@@ -3,8 +3,9 @@
 Usage: python benchmarks/soak.py [--minutes 30] [--every 20]
 Every `--every` seconds a new visitor (a fresh gradio_client session) starts a training run (the GAN
 or, every third visitor, a GPT on pasted text), watches it for a few seconds, presses Stop and
-never comes back. Prints, every minute, the server's resident memory and the disk its runs
-and Gradio's cache use; both must level off (public mode keeps at most TrainLimits.max_runs runs,
+never comes back; every fourth visitor instead samples digits on the diffusion tab, whose
+streamed frames land in Gradio's cache. Prints, every minute, the server's resident memory and
+the disk its runs and Gradio's cache use; both must level off (public mode keeps at most TrainLimits.max_runs runs,
 deletes runs idle for an hour and frees timelines), not grow with the number of visitors.
 """
 
@@ -21,10 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
 
-from load_test import rss_mb  # noqa: E402
+from load_test import ENDPOINTS, rss_mb  # noqa: E402
 from timing import served  # noqa: E402
 
 TLS = ssl.create_default_context()
+DIFFUSION_API, DIFFUSION = ENDPOINTS["diffusion"]
 TEXT = ("Soak test text, written for this benchmark: a keeper, a traveller and a road to the sea.\n" * 400)
 
 
@@ -36,6 +38,9 @@ def disk_mb(folder: Path) -> float:
 def visit(url: str, number: int, watch_seconds: float) -> str:
     """One visitor: start a run, watch it for a while, press Stop and never come back."""
     client = Client(url, verbose=False, analytics_enabled=False, ssl_verify=TLS)
+    if number % 4 == 3:  # a sampler visitor: its streamed frames land in Gradio's cache
+        client.predict(*DIFFUSION(number), api_name=DIFFUSION_API)
+        return "sampled"
     text_run = number % 3 == 2
     kwargs = {"source": "my own text", "pasted": TEXT} if text_run else {}
     job = client.submit("gpt" if text_run else "gan", uploaded=None, api_name="/train_start", **kwargs)
