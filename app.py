@@ -10,7 +10,7 @@ import os
 import sys
 
 from genlab.ui import build_app
-from genlab.ui.app import launch_options, prepare, start_warm_up
+from genlab.ui.app import launch_options, prepare
 from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
 
@@ -21,7 +21,6 @@ _refusals.setFormatter(logging.Formatter("%(asctime)s genlab: %(message)s"))
 logging.getLogger("genlab").addHandler(_refusals)
 logging.getLogger("genlab").setLevel(logging.INFO)
 # built at import because Spaces may import `demo` instead of running this file; SPACE_ID decides.
-# Without main() nothing warms torch up: the first request then waits about a second for it.
 DEMO_PUBLIC = on_space(os.environ)
 demo = build_app(public=DEMO_PUBLIC)
 
@@ -55,10 +54,7 @@ def main(argv=None, environ=os.environ) -> None:
         sys.exit(f"app.py: error: {err}")
     # reuse the import-time app unless the flags changed its mode (one build in the usual case)
     app = demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"])
-    served = prepare(app)
-    served.launch(prevent_thread_lock=True, **settings["launch"])
-    start_warm_up()  # torch and the models' code load while people open the page, not before it is served
-    served.block_thread()
+    prepare(app).launch(**settings["launch"])
 
 
 if __name__ == "__main__":

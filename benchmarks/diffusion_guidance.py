@@ -15,9 +15,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import data, metrics, schedulers, weights  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
-from genlab.sampling import labels_for  # noqa: E402
+from genlab import weights  # noqa: E402
+from genlab.data import mnist
+from genlab.eval import metrics
+from genlab.models.diffusion import schedulers
+from genlab.models.sampling import labels_for  # noqa: E402
+from genlab.registry import FAMILIES  # noqa: E402
 
 
 def main() -> None:
@@ -26,8 +29,8 @@ def main() -> None:
     parser.add_argument("settings", nargs="+", help="scheduler:steps:guidance, e.g. dpm++:10:2")
     args = parser.parse_args()
     judge, model = weights.load(FAMILIES["judge"]), weights.load(FAMILIES["diffusion"])
-    test = data.load_digits("test")
-    real = metrics.judge_outputs(judge, data.to_tensor(test.images))["features"]
+    test = mnist.load_digits("test")
+    real = metrics.judge_outputs(judge, mnist.to_tensor(test.images))["features"]
     print(f"{args.n} samples per setting vs {test.source}\n")
     print("| setting | judge FID | class fidelity | inception score | seconds |\n|---|---|---|---|---|")
     for spec in args.settings:

@@ -17,10 +17,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import limits, schedulers  # noqa: E402
-from genlab.ui import diffusion_tab  # noqa: E402
+from genlab import limits  # noqa: E402
+from genlab.models.diffusion import schedulers
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
+from genlab.ui.tabs import diffusion as diffusion_tab  # noqa: E402
 
 N = 16
 CASES = [("ddim", 25), ("dpm++", 10), ("sde-dpm++", 20)]  # the two, and the default sampler
@@ -48,10 +49,10 @@ def main() -> None:
     store = ModelStore("cpu")
     model = store.get("diffusion")
     outputs = OutputFiles()
-    guidance = schedulers.Sampler().guidance
+    guidance = schedulers.SamplerSettings().guidance
     rows = []
     for name, steps in CASES:
-        settings = schedulers.Sampler(name, steps, guidance)
+        settings = schedulers.SamplerSettings(name, steps, guidance)
         paths = {
             "bare diffusers loop": lambda: bare_loop(model, name, steps, guidance, 0),
             "library (model.sample)": lambda: model.sample(N, generator=torch.Generator().manual_seed(0),

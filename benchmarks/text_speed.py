@@ -20,10 +20,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import generation, weights  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
+from genlab import weights  # noqa: E402
+from genlab.models.text import generation
+from genlab.registry import FAMILIES, TEXT_FAMILIES  # noqa: E402
 
-TEXT_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "text"]
 TARGETS = {"gpt": (500.0, 3.0)}  # chars/s with the cache, and cache / no-cache
 PROMPT = "ROMEO:"
 

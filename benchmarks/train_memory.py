@@ -25,8 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import limits, memory_estimate, params  # noqa: E402
-from genlab.models import FAMILIES, get_family  # noqa: E402
+from genlab import limits, params  # noqa: E402
+from genlab.registry import FAMILIES, get_family  # noqa: E402
+from genlab.train import memory_estimate  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from tiny_configs import TINY  # noqa: E402
 
 # per family, the largest config the public limits let through (parameters under PUBLIC.max_parameters);
 # the GPT's is issue 15's 4.9M-parameter one, with and without dropout (two attention paths)
@@ -58,7 +62,7 @@ def cases(names):
     """(family, label, config overrides, batch size) from test size to the public maximum, each once."""
     for name in names:
         family = FAMILIES[name]
-        rows = [("tiny", dict(family.tiny), TINY_BATCH),
+        rows = [("tiny", dict(TINY[family.name]), TINY_BATCH),
                 ("quick", dict(family.quick_config), (family.quick_recipe or family.recipe).batch_size),
                 ("shipped", {}, family.recipe.batch_size)]
         for overrides in LARGE[name]:
@@ -88,9 +92,9 @@ def _batches(torch, family, config, batch_size: int, count: int):
 
 def _train(torch, family, config, batches) -> None:
     model = family.model_cls(config).train()
-    optimizers = family.make_optimizers(model, family.recipe)
+    optimizers = model.configure_optimizers(family.recipe)
     for batch in batches:
-        family.step(model, batch, optimizers)
+        model.training_step(batch, optimizers)
 
 
 def measure(name: str, overrides: dict, batch_size: int, steps: int) -> int:
@@ -104,11 +108,11 @@ def measure(name: str, overrides: dict, batch_size: int, steps: int) -> int:
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     baseline = _resident("VmRSS")
     model = family.model_cls(config).train()
-    optimizers = family.make_optimizers(model, family.recipe)
+    optimizers = model.configure_optimizers(family.recipe)
     peak = 0
     for batch in batches:
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-        family.step(model, batch, optimizers)
+        model.training_step(batch, optimizers)
         peak = max(peak, _resident("VmHWM") - baseline)
     return peak
 

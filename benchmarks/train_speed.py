@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
-
-from genlab import data, datasets  # noqa: E402
-from genlab.params import tunable as params_of  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
 from timing import served  # noqa: E402
+
+from genlab.data import datasets, mnist  # noqa: E402
+from genlab.params import tunable as params_of  # noqa: E402
+from genlab.registry import FAMILIES  # noqa: E402
 
 
 def bare_loop(family, steps: int, batch_size: int) -> float:
@@ -35,13 +35,13 @@ def bare_loop(family, steps: int, batch_size: int) -> float:
     recipe = dataclasses.replace(family.recipe, batch_size=batch_size)
     torch.manual_seed(0)
     model = family.model_cls(family.config_cls()).train()
-    optimizers = family.make_optimizers(model, recipe)
+    optimizers = model.configure_optimizers(recipe)
     dataset = datasets.DATASETS[family.data]
     batches = dataset.batches(dataset.load("train", download=False), batch_size, seed=0, model=model)
-    family.step(model, next(batches), optimizers)  # warm-up, as our loop's first step is counted
+    model.training_step(next(batches), optimizers)  # warm-up, as our loop's first step is counted
     began = time.perf_counter()
     for _ in range(steps):
-        family.step(model, next(batches), optimizers)
+        model.training_step(next(batches), optimizers)
     return steps / (time.perf_counter() - began)
 
 
@@ -87,7 +87,7 @@ def main() -> None:
 def run(args, client: Client) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.steps} steps per measurement, "
           f"medians of {args.repeats} interleaved rounds, "
-          f"data: {data.load_digits('train').source}")
+          f"data: {mnist.load_digits('train').source}")
     print("| family | batch | bare loop | CLI (train()) | ratio | Train tab, streamed | ratio | targets |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.families:

@@ -15,11 +15,11 @@ sys.path.insert(0, str(ROOT))
 
 from timing import median_ms  # noqa: E402
 
-from genlab import data  # noqa: E402
-from genlab.ui import vae_tab  # noqa: E402
+from genlab.data import mnist  # noqa: E402
 from genlab.ui.digit_input import SOURCES, ReferenceDigits  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
+from genlab.ui.tabs import vae as vae_tab  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
         vae_tab.reconstruction(store, test, *a, "pretrained", None)
         vae_tab.interpolation(store, test, out, *a, *b, 16, "spherical", "pretrained", None)
 
-    digits = data.to_tensor(test.get().images[:2])
+    digits = mnist.to_tensor(test.get().images[:2])
 
     def bare_work():
         with torch.inference_mode():

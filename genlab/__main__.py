@@ -1,3 +1,3 @@
-from genlab.cli import main
+from genlab.cli.main import main
 
 raise SystemExit(main())

@@ -8,12 +8,8 @@ import textwrap
 from typing import List, Optional, Sequence
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw, ImageFont
-
-from genlab.lazy import lazy
-
-# genlab.ui's outputs and viewers import this module while the app builds its page, before torch has loaded
-torch = lazy("torch")
 
 INK_OK = (40, 160, 70)
 INK_WRONG = (220, 40, 40)

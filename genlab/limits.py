@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from genlab.memory_estimate import readable, step_memory
 from genlab.models.base import TrainConfig
 from genlab.params import RequestError
+from genlab.train.memory_estimate import readable, step_memory
 
 if TYPE_CHECKING:  # the app reads these limits before torch has loaded
     from torch import nn

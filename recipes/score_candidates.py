@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genlab import devices, metrics, weights  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
+from genlab import devices, weights  # noqa: E402
+from genlab.eval import metrics
+from genlab.registry import FAMILIES  # noqa: E402
 
 
 def family_of(run: dict):

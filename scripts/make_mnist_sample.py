@@ -6,7 +6,7 @@ Usage: GENLAB_DATA_DIR=/path/to/mnist python scripts/make_mnist_sample.py
 
 import numpy as np
 
-from genlab.data import SAMPLE_PATH, load_mnist
+from genlab.data.mnist import SAMPLE_PATH, load_mnist
 
 
 def stratified(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:

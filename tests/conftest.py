@@ -10,8 +10,10 @@ os.environ.setdefault("GENLAB_DEVICE", "cpu")
 # the tests must work for users without the full MNIST files: hide any configured copy
 os.environ.pop("GENLAB_DATA_DIR", None)
 
+from tiny_configs import TINY  # noqa: E402
+
 from genlab import weights  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
+from genlab.registry import FAMILIES  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -31,13 +33,13 @@ TEXT = ("The night was cold, and the little ship kept on into the wind.\n"
 
 def training_data(family):
     """A small real training set for `family`: the bundled MNIST sample or the test text."""
-    from genlab import corpus, data
-    return corpus.split(TEXT, "train", "test text") if family.data == "text" else data.load_sample("train")
+    from genlab.data import corpus, mnist
+    return corpus.split(TEXT, "train", "test text") if family.data == "text" else mnist.load_sample("train")
 
 
 def tiny(family, seed=0):
     torch.manual_seed(seed)
-    return weights.build(family, **family.tiny)
+    return weights.build(family, **TINY[family.name])
 
 
 @pytest.fixture(params=list(FAMILIES), ids=list(FAMILIES))
@@ -47,15 +49,15 @@ def family(request):
 
 def poison_step(monkeypatch, family, at_call: int, value: float = float("nan")) -> None:
     """Make the `at_call`-th training step of `family` report `value` for every loss."""
-    original = family.step
+    original = family.model_cls.training_step
     calls = []
 
-    def poisoned(self, model, batch, optimizers):
+    def poisoned(self, batch, optimizers):
         calls.append(1)
-        losses = original(model, batch, optimizers)
+        losses = original(self, batch, optimizers)
         return {k: value for k in losses} if len(calls) == at_call else losses
 
-    monkeypatch.setattr(type(family), "step", poisoned)
+    monkeypatch.setattr(family.model_cls, "training_step", poisoned)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from genlab.ui import diffusion_tab
+from genlab.ui.tabs import diffusion as diffusion_tab
 
 
 def test_gan_tab_samples_in_a_real_browser(page):

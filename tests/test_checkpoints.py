@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY, poison_step, tiny, training_data
 from safetensors import SafetensorError
 
-from genlab import checkpoints, weights
-from genlab.training import NonFiniteLoss, train
-
-from conftest import poison_step, tiny, training_data
+from genlab import weights
+from genlab.train import checkpoints
+from genlab.train.loop import NonFiniteLoss, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one(family, tmp_path):
 
 
 def test_the_checkpoint_is_a_loadable_weights_folder(tmp_path):
-    from genlab.models import FAMILIES
+    from genlab.registry import FAMILIES
     gan = FAMILIES["gan"]
     model, _ = run(gan, dataclasses.replace(gan.recipe, steps=2, batch_size=8), tmp_path / "c")
     loaded = weights.load(gan, tmp_path / "c")
@@ -68,9 +68,10 @@ def test_a_process_killed_during_a_save_leaves_the_previous_checkpoint_loadable(
         import dataclasses, os, sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]
         from conftest import tiny
-        from genlab import data, weights
-        from genlab.models import FAMILIES
-        from genlab.training import train
+        from genlab import weights
+        from genlab.data import mnist
+        from genlab.registry import FAMILIES
+        from genlab.train.loop import train
         gan = FAMILIES["gan"]
         recipe = dataclasses.replace(gan.recipe, steps=4, batch_size=8)
         real_replace = os.replace
@@ -80,7 +81,7 @@ def test_a_process_killed_during_a_save_leaves_the_previous_checkpoint_loadable(
             if len(saves) == 2:  # second save: the old folder was moved aside, the new one not in place
                 os._exit(9)
             return real_replace(src, dst)
-        loop = train(gan, tiny(gan), data.load_sample("train"), recipe, checkpoint={str(folder)!r}, save_every=2)
+        loop = train(gan, tiny(gan), mnist.load_sample("train"), recipe, checkpoint={str(folder)!r}, save_every=2)
         next(loop); next(loop)  # step 2: the first checkpoint is written
         weights.os.replace = replace
         for _ in loop:  # steps 3-4, then the final checkpoint save is killed half-way
@@ -89,13 +90,13 @@ def test_a_process_killed_during_a_save_leaves_the_previous_checkpoint_loadable(
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 9, result.stderr
     assert not folder.exists()  # the kill hit between the two renames
-    from genlab.models import FAMILIES
+    from genlab.registry import FAMILIES
     assert checkpoints.read_step(folder) == 2  # recovered from the previous version
     weights.load(FAMILIES["gan"], folder)
 
 
 def checkpoint_of_two_steps(folder):
-    from genlab.models import FAMILIES
+    from genlab.registry import FAMILIES
     gan = FAMILIES["gan"]
     run(gan, dataclasses.replace(gan.recipe, steps=2, batch_size=8), folder)
     return gan
@@ -110,12 +111,12 @@ def checkpoint_of_two_steps(folder):
      r"state.json has no valid 'step': the checkpoint's state is corrupt"),
 ])
 def test_a_damaged_state_json_is_one_clear_error_naming_the_file(tmp_path, damage, message, capsys):
-    from genlab import cli
+    from genlab.cli import main as cli
     folder = tmp_path / "ckpt"
     gan = checkpoint_of_two_steps(folder)
     damage(folder / checkpoints.STATE)
     for read in (checkpoints.read_step, checkpoints.read_recipe,
-                 lambda f: checkpoints.restore(f, gan, tiny(gan), gan.make_optimizers(tiny(gan), gan.recipe))):
+                 lambda f: checkpoints.restore(f, gan, tiny(gan), tiny(gan).configure_optimizers(gan.recipe))):
         with pytest.raises(weights.WeightsError, match=message):
             read(folder)
     assert cli.main(["train", "gan", "--resume", "--checkpoint", str(folder), "--out", str(tmp_path / "w")]) == 2
@@ -143,6 +144,7 @@ def no_space_safetensors(*args, **kwargs):
 @pytest.mark.parametrize("fail", [no_space, no_space_safetensors])
 def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, fail, monkeypatch):
     import safetensors.torch
+
     from genlab.ui.errors import is_user_error
     folder = tmp_path / "ckpt"
     gan = checkpoint_of_two_steps(folder)
@@ -162,14 +164,15 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, fail, m
 
 def test_the_cli_says_the_disk_is_full_in_one_line(tmp_path, monkeypatch, capsys):
     import safetensors.torch
-    from genlab import cli, data
-    monkeypatch.setattr(data, "MIRRORS", ())
+
+    from genlab.cli import main as cli
+    from genlab.data import mnist
+    monkeypatch.setattr(mnist, "MIRRORS", ())
     monkeypatch.setattr(checkpoints, "save_file", no_space_safetensors)
     monkeypatch.setattr(safetensors.torch, "save_file", no_space_safetensors)
-    from genlab.models import FAMILIES
     argv = ["train", "gan", "--steps", "2", "--batch-size", "8", "--out", str(tmp_path / "w"),
             "--checkpoint", str(tmp_path / "ckpt")]
-    argv += [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    argv += [x for k, v in TINY["gan"].items() for x in ("--" + k.replace("_", "-"), str(v))]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith(f"error: could not save the checkpoint to {tmp_path / 'ckpt'}: "
@@ -187,6 +190,6 @@ def test_the_next_save_removes_temp_folders_a_killed_save_left(tmp_path):
     (tmp_path / "ckpt-2").mkdir()
     (tmp_path / ".ckpt-2-abcdefgh").mkdir()  # another checkpoint's temp folder: not ours
     model = tiny(gan)
-    checkpoints.save(folder, gan, model, gan.make_optimizers(model, gan.recipe), 3, gan.recipe)
+    checkpoints.save(folder, model, model.configure_optimizers(gan.recipe), 3, gan.recipe)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt-2-abcdefgh", "ckpt", "ckpt-2"]
     assert checkpoints.read_step(folder) == 3

@@ -8,19 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TINY, tiny
 from PIL import Image
 
-from genlab import cli, data, images, weights
-from genlab.models import FAMILIES
-
-from conftest import tiny
+from genlab import images, weights
+from genlab.cli import main as cli
+from genlab.data import mnist
+from genlab.registry import FAMILIES, IMAGE_FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(data, "MIRRORS", ())  # no download: train on the bundled sample
-    tiny = FAMILIES["gan"].tiny
+    monkeypatch.setattr(mnist, "MIRRORS", ())  # no download: train on the bundled sample
+    tiny = TINY["gan"]
     argv = ["train", "gan", "--steps", "3", "--batch-size", "8", "--out", str(tmp_path / "g"), "--log-every", "1",
             "--checkpoint", str(tmp_path / "ckpt")]
     argv += [x for k, v in tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
@@ -42,10 +43,10 @@ def test_train_flags_come_from_the_dataclasses_and_reproduce_the_run(tmp_path, c
 
 
 def test_a_wall_time_limit_stops_training_saves_and_says_why(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(data, "MIRRORS", ())
+    monkeypatch.setattr(mnist, "MIRRORS", ())
     argv = ["train", "gan", "--steps", "50", "--batch-size", "8", "--out", str(tmp_path / "g"),
             "--checkpoint", str(tmp_path / "ckpt")]
-    argv += [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    argv += [x for k, v in TINY["gan"].items() for x in ("--" + k.replace("_", "-"), str(v))]
     assert cli.main(argv + ["--max-seconds", "1e-9"]) == 130  # not finished: the exit status says so
     run = json.loads((tmp_path / "g" / "training.json").read_text())
     assert run["steps"] == 1 and "wall-time limit" in run["note"]
@@ -56,8 +57,8 @@ def test_a_wall_time_limit_stops_training_saves_and_says_why(tmp_path, capsys, m
 
 
 def test_init_starts_a_second_phase_from_trained_weights(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(data, "MIRRORS", ())
-    tiny_flags = [x for k, v in FAMILIES["gan"].tiny.items() for x in ("--" + k.replace("_", "-"), str(v))]
+    monkeypatch.setattr(mnist, "MIRRORS", ())
+    tiny_flags = [x for k, v in TINY["gan"].items() for x in ("--" + k.replace("_", "-"), str(v))]
     first = ["train", "gan", "--steps", "2", "--batch-size", "8", "--out", str(tmp_path / "a"),
              "--checkpoint", str(tmp_path / "ca")]
     assert cli.main(first + tiny_flags) == 0
@@ -116,13 +117,12 @@ def test_bad_arguments_give_one_clear_line(argv, message, capsys, tmp_path, monk
     assert list(tmp_path.iterdir()) == []
 
 
-IMAGE_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "image"]
 FAST = {"diffusion": ["--steps", "3"]}  # few network evaluations: the test is about batching
 
 
 @pytest.mark.parametrize("name", IMAGE_FAMILIES)
 def test_sample_writes_many_digits_in_batches_the_same_for_the_same_seed(name, tmp_path, monkeypatch):
-    from genlab import cli_sample
+    from genlab.cli import sample as cli_sample
     monkeypatch.setattr(cli_sample, "BATCH", 2)  # --n 5: batches of 2, 2 and 1
     argv = ["sample", name, "--n", "5", "--seed", "7", *FAST.get(name, [])]
     assert cli.main(argv + ["--out", str(tmp_path / "a.npz")]) == 0
@@ -140,7 +140,8 @@ def test_sample_writes_many_digits_in_batches_the_same_for_the_same_seed(name, t
 
 
 def test_the_first_batch_is_what_the_web_form_draws_for_the_seed(tmp_path, monkeypatch):
-    from genlab import cli_sample, sampling
+    from genlab.cli import sample as cli_sample
+    from genlab.models import sampling
     monkeypatch.setattr(cli_sample, "BATCH", 4)
     argv = ["sample", "gan", "--n", "10", "--digit", "3", "--seed", "5", "--out", str(tmp_path / "x.npz")]
     assert cli.main(argv) == 0
@@ -149,7 +150,7 @@ def test_the_first_batch_is_what_the_web_form_draws_for_the_seed(tmp_path, monke
 
 
 def test_sample_goes_past_the_web_forms_bound_with_a_progress_bar(tmp_path, monkeypatch):
-    from genlab import cli_sample
+    from genlab.cli import sample as cli_sample
     bars = []
 
     class Bar:
@@ -175,7 +176,7 @@ def test_sample_goes_past_the_web_forms_bound_with_a_progress_bar(tmp_path, monk
 
 
 def test_an_interrupted_sample_writes_nothing(tmp_path, monkeypatch, capsys):
-    from genlab import cli_sample
+    from genlab.cli import sample as cli_sample
     real = cli_sample.sample_in_batches
 
     def interrupted(*args):

@@ -6,15 +6,16 @@ import sys
 import types
 from pathlib import Path
 
+import httpx
 import huggingface_hub
 import pytest
-import httpx
-
-from genlab import cli, deploy, weights
-from genlab.models import FAMILIES
-from genlab.ui import gpu as gpu_module
-
 from conftest import tiny
+
+from genlab import weights
+from genlab.cli import deploy
+from genlab.cli import main as cli
+from genlab.registry import FAMILIES
+from genlab.ui import gpu as gpu_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +74,7 @@ def test_dry_run_of_this_checkout_lists_files_with_sizes_and_skips_the_rest(caps
     assert cli.main(["deploy", "--dry-run"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line for line in out.splitlines()}
-    for path in ("app.py", "requirements.txt", "README.md", "genlab/cli.py", "genlab/ui/app.py",
+    for path in ("app.py", "requirements.txt", "README.md", "genlab/cli/main.py", "genlab/ui/app.py",
                  "weights/gan/model.safetensors"):
         assert path in rows, path
     size = (ROOT / "weights/gan/model.safetensors").stat().st_size
@@ -247,8 +248,10 @@ def test_gpu_uses_spaces_gpu_on_zero_gpu_and_keeps_generators(fake_spaces, monke
 
 def test_zero_gpu_spaces_get_training_runs_that_stop_before_the_gpu_is_taken(monkeypatch):
     import types
+
     from genlab import limits
-    from genlab.ui import build_app, gpu as gpu_module
+    from genlab.ui import build_app
+    from genlab.ui import gpu as gpu_module
     fake = types.ModuleType("spaces")
     fake.GPU = lambda duration: (lambda fn: fn)
     monkeypatch.setitem(sys.modules, "spaces", fake)

@@ -12,6 +12,7 @@ import torch
 from genlab import devices
 from genlab.ui.app import CSS
 from genlab.ui.public import AuthError
+from genlab.ui.store import ModelStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,12 +55,12 @@ def test_unknown_or_unavailable_devices_are_clear_errors(monkeypatch):
             devices.resolve("cuda")
 
 
-@pytest.mark.parametrize("requested, driver, expected", [
-    ("cpu", True, False), ("cuda", False, True), ("mps", False, True), ("auto", False, False), ("auto", True, True)])
-def test_the_queue_expects_an_accelerator_only_when_one_is_asked_for_or_has_a_driver(monkeypatch, requested, driver,
-                                                                                     expected):
-    monkeypatch.setattr(devices, "_gpu_driver_present", lambda: driver)
-    assert devices.expects_accelerator(requested) is expected
+@pytest.mark.parametrize("device, slots", [("cpu", 1), ("cuda", 4), ("mps", 4)])
+def test_each_lane_runs_one_call_at_a_time_on_cpu_and_four_on_a_gpu(monkeypatch, device, slots):
+    monkeypatch.setattr(devices, "resolve", lambda name="": torch.device(device))
+    store = ModelStore("auto")
+    assert store.device.type == device
+    assert store.lane("quick") == {"concurrency_id": "quick", "concurrency_limit": slots}
 
 
 def test_app_defaults_to_localhost_7860_and_honours_gradio_env(monkeypatch):
@@ -147,9 +148,6 @@ class _Launched:
     def launch(self, **kwargs):
         self.calls.append(("launch", self.demo, kwargs))
 
-    def block_thread(self):
-        self.calls.append(("serve until stopped", self.demo))
-
 
 @pytest.mark.parametrize("argv, environ, demo_public, rebuilt", [
     ([], {}, False, False), (["--share"], {}, False, True), ([], {"SPACE_ID": "a/b"}, True, False)])
@@ -158,13 +156,10 @@ def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch,
     monkeypatch.setattr(app, "DEMO_PUBLIC", demo_public)
     monkeypatch.setattr(app, "build_app", lambda public: calls.append(("build", public)) or "rebuilt")
     monkeypatch.setattr(app, "prepare", lambda demo: _Launched(demo, calls))
-    monkeypatch.setattr(app, "start_warm_up", lambda: calls.append("warm up"))
     app.main(argv, environ)
-    expected = {"prevent_thread_lock": True, **app.launch_settings(app.parse_args(argv), environ)["launch"]}
+    expected = app.launch_settings(app.parse_args(argv), environ)["launch"]
     served = "rebuilt" if rebuilt else app.demo
-    # the page is served first; torch and the models' code load after it, while people open it
-    assert calls == ([("build", True)] if rebuilt else []) + [("launch", served, expected), "warm up",
-                                                              ("serve until stopped", served)]
+    assert calls == ([("build", True)] if rebuilt else []) + [("launch", served, expected)]
 
 
 def test_on_a_space_the_imported_demo_is_public(monkeypatch):
@@ -178,6 +173,7 @@ def test_on_a_space_the_imported_demo_is_public(monkeypatch):
 
 def test_malloc_arenas_are_capped_on_glibc_and_skipped_elsewhere(monkeypatch):
     import platform
+
     from genlab.ui import memory
     if platform.libc_ver()[0] == "glibc":
         assert memory.cap_malloc_arenas(2) is True

@@ -7,12 +7,12 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+from conftest import tiny
 from diffusers import DDIMPipeline, DDPMPipeline, UNet2DModel
 
-from genlab import denoising, diffusion_view, schedulers
-from genlab.models import FAMILIES
+from genlab.models.diffusion import denoising, schedulers, viewer
 from genlab.params import RequestError
-from conftest import tiny
+from genlab.registry import FAMILIES
 
 FAMILY = FAMILIES["diffusion"]
 
@@ -71,7 +71,7 @@ def test_guidance_extrapolates_from_the_unconditional_prediction(model):
 
 @pytest.mark.parametrize("scheduler", list(schedulers.SCHEDULERS))
 def test_every_scheduler_is_seeded_and_in_range(model, scheduler):
-    settings = schedulers.Sampler(scheduler, 4, 2.0)
+    settings = schedulers.SamplerSettings(scheduler, 4, 2.0)
     a, b, c = (model.sample(4, generator=torch.Generator().manual_seed(s), settings=settings) for s in (1, 1, 2))
     assert a.shape == (4, 1, 28, 28) and a.min() >= -1 and a.max() <= 1
     assert torch.equal(a, b) and not torch.equal(a, c)
@@ -89,27 +89,27 @@ def test_every_scheduler_is_seeded_and_in_range(model, scheduler):
 ])
 def test_bad_requests_name_the_valid_range(args, message):
     with pytest.raises(RequestError, match=message.replace("+", r"\+")):
-        diffusion_view.diffusion_request(*args)
+        viewer.diffusion_request(*args)
 
 
 def test_none_asks_for_no_digit():
-    request = diffusion_view.diffusion_request("none", 5, 0, "ddim", 5, 3.0)
+    request = viewer.diffusion_request("none", 5, 0, "ddim", 5, 3.0)
     assert request.unconditional and request.digit is None
-    assert diffusion_view.labels(request, 10).tolist() == [10] * 5
-    assert diffusion_view.labels(diffusion_view.diffusion_request("mix", 12, 0, "ddim", 5, 1.0), 10).tolist() == \
+    assert viewer.labels(request, 10).tolist() == [10] * 5
+    assert viewer.labels(viewer.diffusion_request("mix", 12, 0, "ddim", 5, 1.0), 10).tolist() == \
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
 
 
 @pytest.mark.parametrize("steps", [1, 2, 7, 40, 41, 1000])
 def test_kept_steps_are_evenly_spread_and_include_both_ends(steps):
-    kept = diffusion_view.kept_steps(steps)
+    kept = viewer.kept_steps(steps)
     assert min(kept) == 1 and max(kept) == steps
-    assert len(kept) == min(steps, diffusion_view.KEPT_FRAMES)
+    assert len(kept) == min(steps, viewer.KEPT_FRAMES)
 
 
 def test_the_viewer_shows_exactly_the_samples_the_model_makes(model):
-    request = diffusion_view.diffusion_request("mix", 6, 4, "dpm++", 12, 2.0)
-    views = list(diffusion_view.watch(model, request, frame_seconds=0.0))
+    request = viewer.diffusion_request("mix", 6, 4, "dpm++", 12, 2.0)
+    views = list(viewer.watch(model, request, frame_seconds=0.0))
     assert [v.index for v in views] == list(range(1, 13))
     assert all(v.noisy is not None and v.clean.shape == v.noisy.shape for v in views)  # no throttling at 0 s
     last = views[-1]
@@ -121,8 +121,8 @@ def test_the_viewer_shows_exactly_the_samples_the_model_makes(model):
 
 
 def test_the_viewer_throttles_live_pictures_but_keeps_frames(model):
-    request = diffusion_view.diffusion_request("3", 2, 0, "ddim", 30, 1.0)
-    views = list(diffusion_view.watch(model, request, frame_seconds=3600))
+    request = viewer.diffusion_request("3", 2, 0, "ddim", 30, 1.0)
+    views = list(viewer.watch(model, request, frame_seconds=3600))
     shown = [v.index for v in views if v.noisy is not None]
     assert shown == [1, 30]  # the first frame at once, then only the finished one
     assert len(views[-1].kept) == 30
@@ -130,15 +130,15 @@ def test_the_viewer_throttles_live_pictures_but_keeps_frames(model):
 
 def test_scrubbing_outside_the_kept_frames_is_refused():
     with pytest.raises(RequestError, match="sample first"):
-        diffusion_view.check_kept([], 0)
+        viewer.check_kept([], 0)
     with pytest.raises(RequestError, match="frame must be from 0 to 1"):
-        diffusion_view.check_kept([(1, 999, None, None), (2, 0, None, None)], 2)
+        viewer.check_kept([(1, 999, None, None), (2, 0, None, None)], 2)
 
 
 def test_unset_settings_take_each_schedulers_own_steps_and_guidance():
-    assert schedulers.Sampler.checked() == schedulers.Sampler("sde-dpm++", 20, 1.2)
-    assert schedulers.Sampler.checked("ddim") == schedulers.Sampler("ddim", 25, 2.0)
-    assert schedulers.Sampler.checked("dpm++", guidance=3.0) == schedulers.Sampler("dpm++", 10, 3.0)
+    assert schedulers.SamplerSettings.checked() == schedulers.SamplerSettings("sde-dpm++", 20, 1.2)
+    assert schedulers.SamplerSettings.checked("ddim") == schedulers.SamplerSettings("ddim", 25, 2.0)
+    assert schedulers.SamplerSettings.checked("dpm++", guidance=3.0) == schedulers.SamplerSettings("dpm++", 10, 3.0)
 
 
 def _modes() -> tuple:
@@ -147,8 +147,8 @@ def _modes() -> tuple:
 
 def test_a_viewer_advanced_on_one_thread_and_closed_on_another_leaves_no_mode_behind(model):
     """Gradio advances a streaming handler on one worker thread and may close it on another."""
-    request = diffusion_view.diffusion_request("3", 2, 0, "ddim", 5, 1.0)
-    views = diffusion_view.watch(model, request)
+    request = viewer.diffusion_request("3", 2, 0, "ddim", 5, 1.0)
+    views = viewer.watch(model, request)
     with ThreadPoolExecutor(1) as advancing, ThreadPoolExecutor(1) as closing:
         advancing.submit(next, views).result()
         assert advancing.submit(_modes).result() == (False, True)

@@ -2,16 +2,18 @@
 
 import numpy as np
 import pytest
+from conftest import tiny
 from gradio_client import Client
 from PIL import Image
 
-from genlab import cli, compare, limits
-from genlab.models import FAMILIES
-from genlab.ui import compare_tab, diffusion_tab
+from genlab import limits
+from genlab.cli import main as cli
+from genlab.eval import compare
+from genlab.registry import FAMILIES
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
-
-from conftest import tiny
+from genlab.ui.tabs import compare as compare_tab
+from genlab.ui.tabs import diffusion as diffusion_tab
 
 
 class TinyStore:

@@ -4,13 +4,14 @@ import dataclasses
 
 import pytest
 import torch
-
-from genlab import data, datasets, sampling, weights
-from genlab.models import FAMILIES
-from genlab.models.common import evaluating
-from genlab.training import NonFiniteLoss, Progress, train
-
 from conftest import poison_step, tiny, training_data
+
+from genlab import weights
+from genlab.data import datasets, mnist
+from genlab.models import sampling
+from genlab.models.base import evaluating
+from genlab.registry import FAMILIES
+from genlab.train.loop import NonFiniteLoss, Progress, train
 
 
 def batches(family, model, batch_size=8):
@@ -25,8 +26,8 @@ def test_registry_names_match_keys():
 def test_one_step_gives_finite_losses_and_gradients_reach_every_parameter(family):
     model = tiny(family)
     model.train()
-    optimizers = family.make_optimizers(model, family.recipe)
-    losses = family.step(model, next(batches(family, model)), optimizers)
+    optimizers = model.configure_optimizers(family.recipe)
+    losses = model.training_step(next(batches(family, model)), optimizers)
     assert losses and all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     assert trainable
@@ -38,7 +39,7 @@ def test_one_step_gives_finite_losses_and_gradients_reach_every_parameter(family
 def test_save_then_load_gives_identical_outputs(family, tmp_path):
     model = tiny(family).eval()
     x = (next(batches(family, model, 2))[:, :-1] if family.output == "text"
-         else data.to_tensor(data.load_sample("test").images[:4]))
+         else mnist.to_tensor(mnist.load_sample("test").images[:4]))
     folder = weights.save(model, tmp_path / family.name)
     loaded = weights.load(family, folder)
     assert dataclasses.asdict(loaded.config) == dataclasses.asdict(model.config)
@@ -117,8 +118,8 @@ def test_same_seed_trains_to_the_same_weights(family):
 
 
 def test_learning_rate_warms_up_then_decays_to_a_tenth():
-    from genlab.training import learning_rate
-    from genlab.models import TrainConfig
+    from genlab.models.base import TrainConfig
+    from genlab.train.loop import learning_rate
     recipe = TrainConfig(steps=110, lr=1.0, warmup_steps=10, schedule="cosine")
     assert learning_rate(0, recipe) == pytest.approx(0.1)
     assert learning_rate(9, recipe) == pytest.approx(1.0)

@@ -5,14 +5,14 @@ import re
 
 import pytest
 import torch
+from conftest import TEXT, TINY, no_model_work
 
-from genlab import limits, memory_estimate, params
-from genlab.models import FAMILIES
+from genlab import limits, params
 from genlab.params import RequestError
+from genlab.registry import FAMILIES
+from genlab.train import memory_estimate
 from genlab.ui import train_run
 from genlab.ui.store import ModelStore
-
-from conftest import TEXT, no_model_work
 
 # issue 15: passes every other public limit (4.9M parameters), yet batch 256 took the server down
 LARGE_GPT = {"context": 1024, "n_layer": 2, "n_head": 8, "n_embd": 448}
@@ -68,8 +68,8 @@ def test_the_refusal_builds_no_real_model_and_runs_no_forward(tmp_path):
 
 def test_a_tiny_run_of_every_family_fits_the_public_budget(tmp_path, family):
     text = TEXT if family.data == "text" else None
-    train_run.checked_run(public_run(tmp_path), family.name, recipe_values(family, 8), dict(family.tiny), text)
-    assert step_memory(family, family.tiny).total(8) < limits.PUBLIC.max_step_memory / 100
+    train_run.checked_run(public_run(tmp_path), family.name, recipe_values(family, 8), dict(TINY[family.name]), text)
+    assert step_memory(family, TINY[family.name]).total(8) < limits.PUBLIC.max_step_memory / 100
 
 
 def test_every_shipped_recipe_fits_the_public_budget(family):
@@ -78,16 +78,16 @@ def test_every_shipped_recipe_fits_the_public_budget(family):
 
 def test_the_estimate_grows_with_batch_size_and_context():
     gpt, lstm = FAMILIES["gpt"], FAMILIES["lstm"]
-    small = step_memory(gpt, {**gpt.tiny, "context": 64})
+    small = step_memory(gpt, {**TINY[gpt.name], "context": 64})
     assert small.total(1) < small.total(2) < small.total(64)
-    assert small.total(8) < step_memory(gpt, {**gpt.tiny, "context": 128}).total(8)
-    assert step_memory(lstm, {**lstm.tiny, "context": 64}).total(8) < step_memory(
-        lstm, {**lstm.tiny, "context": 128}).total(8)
+    assert small.total(8) < step_memory(gpt, {**TINY[gpt.name], "context": 128}).total(8)
+    assert step_memory(lstm, {**TINY[lstm.name], "context": 64}).total(8) < step_memory(
+        lstm, {**TINY[lstm.name], "context": 128}).total(8)
 
 
 def test_the_estimate_counts_weights_gradients_and_both_adam_moments(family):
     """A batch of none still holds four float32 copies of every trainable parameter (EMA copies: one)."""
-    config = params.build(family.config_cls, family.tiny)
+    config = params.build(family.config_cls, TINY[family.name])
     with torch.device("meta"):
         model = family.model_cls(config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

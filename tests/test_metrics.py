@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genlab import metrics
+from genlab.eval import metrics
 
 
 def test_frechet_distance_matches_the_closed_form_for_gaussians():
@@ -33,7 +33,8 @@ def test_intra_class_diversity_is_zero_for_copies_and_grows_with_spread():
 
 def test_evaluate_runs_end_to_end_on_tiny_models_and_the_bundled_sample():
     from conftest import tiny
-    from genlab.models import FAMILIES
+
+    from genlab.registry import FAMILIES
 
     judge = tiny(FAMILIES["judge"]).eval()
     result = metrics.evaluate(FAMILIES["gan"], tiny(FAMILIES["gan"]).eval(), judge, n=100, progress=lambda m: None)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from genlab import data, preprocess
+from genlab.data import mnist, preprocess
 from genlab.params import RequestError
 
 
@@ -57,7 +57,7 @@ def test_sixteen_bit_greyscale():
 
 
 def test_real_mnist_digits_come_back_nearly_unchanged():
-    digits = data.load_sample("test")
+    digits = mnist.load_sample("test")
     for image in digits.images[:20]:
         again = preprocess.mnist_like(png(Image.fromarray(image)))
         assert np.abs(again.astype(int) - image.astype(int)).mean() < 25

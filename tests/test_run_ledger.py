@@ -4,20 +4,20 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import TEXT, TINY
 
 from genlab import limits
-from genlab.models import FAMILIES
 from genlab.params import RequestError
-from genlab.ui import train_run, train_tab
+from genlab.registry import FAMILIES
+from genlab.ui import train_run
 from genlab.ui.run_ledger import RunLedger
 from genlab.ui.store import ModelStore
-
-from conftest import TEXT
+from genlab.ui.tabs import train as train_tab
 
 
 def tiny_run(name, steps=3):
     family = FAMILIES[name]
-    return dataclasses.asdict(dataclasses.replace(family.recipe, steps=steps, batch_size=8)), dict(family.tiny)
+    return dataclasses.asdict(dataclasses.replace(family.recipe, steps=steps, batch_size=8)), dict(TINY[family.name])
 
 
 def context(tmp_path, **changes):

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from genlab import sampling
-from genlab.models.common import latent_noise
+from genlab.models import sampling
+from genlab.models.base import latent_noise
 
 
 @pytest.mark.parametrize("args, message", [

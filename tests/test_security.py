@@ -6,11 +6,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from genlab import sampling, weights
-from genlab.models import get_family
-
 from conftest import no_model_work
+
+from genlab import weights
+from genlab.models import sampling
+from genlab.registry import get_family
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "weights" / "gan" / "model.safetensors"

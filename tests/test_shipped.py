@@ -5,9 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from genlab import data, sampling, weights
-from genlab.metrics import judge_outputs
-from genlab.models import FAMILIES
+from genlab import weights
+from genlab.data import mnist
+from genlab.eval.metrics import judge_outputs
+from genlab.models import sampling
+from genlab.registry import FAMILIES
 
 
 @pytest.mark.parametrize("name", list(FAMILIES))
@@ -25,8 +27,8 @@ def judge():
 
 
 def test_judge_classifies_the_bundled_real_test_digits(judge):
-    test = data.load_sample("test")
-    probs = judge_outputs(judge, data.to_tensor(test.images))["probs"]
+    test = mnist.load_sample("test")
+    probs = judge_outputs(judge, mnist.to_tensor(test.images))["probs"]
     assert (probs.argmax(1) == test.labels).mean() >= 0.99
 
 
@@ -51,9 +53,9 @@ def test_gan_metrics_hold_their_measured_level():
 
 
 def test_judge_recognises_diffusion_samples_of_every_digit(judge):
-    from genlab import schedulers
+    from genlab.models.diffusion import schedulers
     model = weights.load(FAMILIES["diffusion"])
-    samples = sampling.sample_digits(model, sampling.digit_request("mix", 40, 99), schedulers.Sampler())
+    samples = sampling.sample_digits(model, sampling.digit_request("mix", 40, 99), schedulers.SamplerSettings())
     predicted = judge_outputs(judge, samples)["probs"].argmax(1)
     assert (predicted == np.arange(40) % 10).mean() >= 0.9
 
@@ -71,11 +73,11 @@ def test_diffusion_metrics_hold_their_measured_level():
 
 
 def test_vae_reconstructions_are_still_recognised_by_the_judge(judge):
-    from genlab import latents
-    vae = weights.load(FAMILIES["vae"])
-    test = data.load_sample("test")
+    from genlab.models import vae
+    model = weights.load(FAMILIES["vae"])
+    test = mnist.load_sample("test")
     index = np.arange(0, len(test), 5)  # a fixed set of 200 test digits, 20 per class
-    recon = latents.reconstruct(vae, test.images[index])
+    recon = vae.reconstruct(model, test.images[index])
     predicted = judge_outputs(judge, recon)["probs"].argmax(1)
     assert (predicted == test.labels[index]).mean() >= 0.95
 
@@ -103,7 +105,9 @@ def test_text_metrics_beat_the_5_gram_baseline_and_meet_the_target(name):
 def test_shipped_text_models_write_english_they_never_saw(name):
     """On original prose (not Shakespeare), a trained model is far better than chance (ln 65 = 4.17 nats)."""
     from conftest import TEXT
-    from genlab import generation, text_metrics
+
+    from genlab.eval import text_metrics
+    from genlab.models.text import generation
     model = weights.load(FAMILIES[name])
     loss, _ = text_metrics.sliding_loss(model, model.vocab.encode(TEXT[:1000]), model.context)
     assert loss < 2.2

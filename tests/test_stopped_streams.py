@@ -2,11 +2,12 @@
 
 import time
 
+from conftest import TINY
 from gradio_client import Client
 from gradio_client.utils import Status
 
-from genlab.models import FAMILIES
-from genlab.ui import train_tab
+from genlab.registry import FAMILIES
+from genlab.ui.tabs import train as train_tab
 
 
 def _stop_after_first_picture(client: Client) -> None:
@@ -24,7 +25,7 @@ def test_training_works_after_several_stopped_diffusion_requests(server, monkeyp
 
     def tiny_run(ctx, family_name, recipe, config, session, **kwargs):
         recipe = {**recipe, "steps": 3, "batch_size": 8}
-        return real_run(ctx, family_name, recipe, dict(family.tiny), session, **kwargs)
+        return real_run(ctx, family_name, recipe, dict(TINY[family.name]), session, **kwargs)
 
     monkeypatch.setattr(train_tab, "stream_run", tiny_run)
     client = Client(server, analytics_enabled=False, verbose=False)

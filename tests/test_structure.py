@@ -4,13 +4,13 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "genlab"
 
 
 def imports_of(path: Path) -> set:
+    """Every module `path` imports, at the top or inside a function; `from genlab import x` counts as genlab.x."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -25,57 +25,59 @@ def modules():
     return [(p, p.relative_to(ROOT).as_posix()) for p in PACKAGE.rglob("*.py")]
 
 
+# layers, most basic first: a module imports genlab code only from its own unit or a lower layer
+LAYERS = {"genlab": 0, "genlab.params": 0, "genlab.devices": 1, "genlab.images": 1, "genlab.data": 1,
+          "genlab.models": 2, "genlab.registry": 3, "genlab.weights": 3, "genlab.eval": 4, "genlab.train": 5,
+          "genlab.limits": 5.5, "genlab.cli": 6, "genlab.ui": 6, "genlab.__main__": 7}
+
+
+def unit(module: str) -> str:
+    """genlab.models.text.gpt -> genlab.models; genlab.weights.load -> genlab.weights; genlab.REPO -> genlab."""
+    parts = module.split(".")
+    name = ".".join(parts[:2])
+    return name if name in LAYERS else "genlab"
+
+
+def test_every_import_points_down_the_layers():
+    offenders = []
+    for path, rel in modules():
+        own = unit(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for name in imports_of(path):
+            if name.startswith("genlab.") and unit(name) != own and LAYERS[unit(name)] >= LAYERS[own]:
+                offenders.append((rel, name))
+    assert offenders == []
+
+
+def test_the_layers_cover_every_module_and_the_top_level_stays_small():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 8, top
+    assert {unit("genlab." + name[:-3]) for name in top} <= set(LAYERS)
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert {f"genlab.{name}" for name in packages} <= set(LAYERS)
+
+
 def test_only_the_ui_imports_gradio():
     offenders = [rel for p, rel in modules() if not rel.startswith("genlab/ui/")
                  and any(n == "gradio" or n.startswith("gradio.") for n in imports_of(p))]
     assert offenders == []
 
 
-def test_models_import_no_training_weights_metrics_cli_or_ui_code():
-    banned = ("genlab.training", "genlab.weights", "genlab.metrics", "genlab.cli", "genlab.ui", "genlab.data")
-    offenders = [(rel, n) for p, rel in modules() if rel.startswith("genlab/models/")
-                 for n in imports_of(p) if n.startswith(banned)]
-    assert offenders == []
+def test_no_two_classes_share_a_name():
+    seen = {}
+    for path, rel in modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(rel)
+    assert {name: files for name, files in seen.items() if len(files) > 1} == {}
 
 
-def test_nothing_below_the_ui_imports_the_ui_or_cli():
-    offenders = [(rel, n) for p, rel in modules() if not rel.startswith(("genlab/ui/", "genlab/cli.py",
-                                                                         "genlab/__main__.py"))
-                 for n in imports_of(p) if n.startswith(("genlab.ui", "genlab.cli"))]
-    assert offenders == []
-
-
-WARM_UP_CHECK = """
-import sys
-from genlab import devices
-devices._gpu_driver_present = lambda: {driver}  # the page must not need torch on GPU machines either
-import app
-from genlab.ui.app import build_app, launch_options
-launch_options(public=True)
-build_app(public=True)
-early = sorted(m for m in ("torch", "diffusers") if m in sys.modules)
-assert not early, f"building the app imported {{early}}"
-from genlab import lazy
-from genlab.models import FAMILIES
-from genlab.ui.app import warm_up
-warm_up()
-wanted = ["torch"] + lazy._DEFERRED + [f.implementation for f in FAMILIES.values()]
-missing = [m for m in wanted if m not in sys.modules]
-assert not missing, f"warm_up left {{missing}} for the first request"
-assert "diffusers" not in sys.modules, "warm_up imported diffusers (about 2 s; it loads on first diffusion use)"
-"""
-
-
-@pytest.mark.parametrize("driver", [False, True])
-def test_the_page_is_built_without_torch_and_warm_up_loads_it(driver):
-    # torch adds about 1.3 s and diffusers about 2 s to `python app.py`'s start (benchmarks/gan_speed.py):
-    # the page (local and public) is built and served without them; app.py warms torch and the
-    # networks' code up after that
-    import subprocess
-    import sys
-    done = subprocess.run([sys.executable, "-c", WARM_UP_CHECK.format(driver=driver)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+def test_each_family_lives_in_one_file_or_folder():
+    from genlab.registry import FAMILIES
+    for family in FAMILIES.values():
+        home = family.model_cls.__module__.split(".")
+        folder = ".".join(home[:3])  # genlab.models.<file or folder>
+        assert family.config_cls.__module__ == family.model_cls.__module__, family.name
+        assert folder.startswith("genlab.models."), family.name
 
 
 def test_no_pickle_loading_anywhere():
@@ -93,14 +95,14 @@ def test_no_syntax_newer_than_python_3_10():
 
 
 def test_readme_front_matter_equals_spaces_yaml():
-    from genlab import deploy
+    from genlab.cli import deploy
     readme = deploy.front_matter(ROOT)
     assert readme is not None, "README.md must start with YAML front matter"
     assert readme == deploy.settings(ROOT)["space"]
 
 
 def test_gradio_pin_equals_the_space_sdk_version():
-    from genlab import deploy
+    from genlab.cli import deploy
     assert deploy.gradio_pins(ROOT) == [str(deploy.settings(ROOT)["space"]["sdk_version"])]
 
 
@@ -113,7 +115,7 @@ def test_weight_files_are_small_and_complete():
 
 
 def test_readme_model_table_shows_the_measured_metrics():
-    from genlab import cards
+    from genlab.eval import cards
     rows = cards.table_rows()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert {"gan", "judge"} <= {row.split("|")[1].strip() for row in rows}

@@ -4,15 +4,14 @@ import math
 
 import pytest
 import torch
-
-from genlab import corpus, datasets, generation, text_metrics
-from genlab.data import DataError
-from genlab.models import FAMILIES
-from genlab.params import RequestError
-
 from conftest import TEXT, tiny
 
-TEXT_FAMILIES = [name for name, f in FAMILIES.items() if f.output == "text"]
+from genlab.data import corpus, datasets
+from genlab.data.download import DataError
+from genlab.eval import text_metrics
+from genlab.models.text import generation
+from genlab.params import RequestError
+from genlab.registry import FAMILIES, TEXT_FAMILIES
 
 
 def test_text_families_are_registered():

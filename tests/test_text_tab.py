@@ -2,14 +2,13 @@
 
 import pandas as pd
 import pytest
+from conftest import tiny
 from gradio_client import Client
 
 from genlab import weights
-from genlab.models import FAMILIES
 from genlab.params import RequestError
-from genlab.ui import text_tab
-
-from conftest import tiny
+from genlab.registry import FAMILIES, TEXT_FAMILIES
+from genlab.ui.tabs import text as text_tab
 
 
 class TinyStore:
@@ -29,7 +28,7 @@ def run(store, *args):
     return list(text_tab.stream_text(store, *args))
 
 
-@pytest.mark.parametrize("name", text_tab.TEXT_FAMILIES)
+@pytest.mark.parametrize("name", TEXT_FAMILIES)
 def test_stream_grows_and_ends_with_the_full_text_and_token_view(name, monkeypatch):
     monkeypatch.setattr(text_tab, "STREAM_SECONDS", 0.0)  # send every character
     frames = run(TinyStore(), name, "pretrained", "KEEPER:", 50, 0.8, 0, 1.0, 3)
@@ -87,7 +86,7 @@ def test_sweep_uses_one_seed_at_three_temperatures():
         text_tab.temperature_sweep(TinyStore(allow=False), "gpt", "pretrained", "a", 501, 0, 1, 2, 0, 1, 0)
 
 
-@pytest.mark.parametrize("name", text_tab.TEXT_FAMILIES)
+@pytest.mark.parametrize("name", TEXT_FAMILIES)
 def test_client_streams_shipped_model_text_in_vocabulary(server, name):
     client = Client(server, verbose=False)
     args = (name, "pretrained", "ROMEO:", 200, 0.8, 0, 1.0, 0)

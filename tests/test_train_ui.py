@@ -3,11 +3,11 @@
 import time
 
 import pytest
+from conftest import TINY
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from genlab.models import FAMILIES
-from genlab.ui import train_tab
+from genlab.ui.tabs import train as train_tab
 
 
 def test_a_second_start_is_told_the_server_is_busy_at_once_and_trains_once_it_is_free(server, monkeypatch):
@@ -18,7 +18,7 @@ def test_a_second_start_is_told_the_server_is_busy_at_once_and_trains_once_it_is
     def tiny_run(ctx, family_name, recipe, config, session, **kwargs):
         calls.append(1)
         recipe = {**recipe, "steps": 100_000 if len(calls) == 1 else 3, "batch_size": 8}
-        return real_run(ctx, family_name, recipe, dict(FAMILIES["gan"].tiny), session, **kwargs)
+        return real_run(ctx, family_name, recipe, dict(TINY["gan"]), session, **kwargs)
 
     monkeypatch.setattr(train_tab, "stream_run", tiny_run)
     long = Client(server, analytics_enabled=False, verbose=False).submit("gan", uploaded=None,

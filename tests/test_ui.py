@@ -6,13 +6,14 @@ import torch
 from gradio_client import Client
 from PIL import Image
 
-from genlab import images, sampling
+from genlab import images
+from genlab.models import sampling
 from genlab.params import RequestError
-from genlab.training import NonFiniteLoss
-from genlab.ui import gan_tab
+from genlab.train.loop import NonFiniteLoss
 from genlab.ui.errors import user_errors
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
+from genlab.ui.tabs import gan as gan_tab
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +139,7 @@ def test_a_bad_request_never_fails_the_good_ones_batched_with_it(store):
 def test_the_queue_sends_positions_on_a_timer_and_is_bounded():
     """Per-completion position messages to every waiting user cost 20% of the throughput under load."""
     import gradio as gr
+
     from genlab.ui.app import QUEUE_SIZE, prepare
     queue = prepare(gr.Blocks())._queue
     assert (queue.live_updates, queue.update_intervals) == (False, 1.0)
@@ -146,7 +148,7 @@ def test_the_queue_sends_positions_on_a_timer_and_is_bounded():
 
 def test_served_models_are_channels_last_and_draw_the_same_digits(store):
     from genlab import weights
-    from genlab.models import FAMILIES
+    from genlab.registry import FAMILIES
     served = store.get("gan")
     conv = next(p for p in served.parameters() if p.dim() == 4)
     assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()

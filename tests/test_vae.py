@@ -3,11 +3,10 @@
 import math
 
 import torch
-
-from genlab import data
-from genlab.models import FAMILIES
-
 from conftest import tiny
+
+from genlab.data import mnist
+from genlab.registry import FAMILIES
 
 
 def brute_force_log_likelihood(vae, binary: torch.Tensor) -> torch.Tensor:
@@ -24,7 +23,7 @@ def brute_force_log_likelihood(vae, binary: torch.Tensor) -> torch.Tensor:
 
 def test_importance_sampling_converges_to_the_true_likelihood_from_below():
     vae = tiny(FAMILIES["vae"]).eval()  # latent_dim 2: the integral is computable on a grid
-    images = data.to_tensor(data.load_sample("test").images[:6])
+    images = mnist.to_tensor(mnist.load_sample("test").images[:6])
     binary = torch.bernoulli((images + 1) / 2, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         truth = brute_force_log_likelihood(vae, binary)

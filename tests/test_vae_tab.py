@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from genlab import latents
+from genlab.models import vae
 from genlab.params import RequestError
-from genlab.ui import vae_tab
 from genlab.ui.digit_input import SOURCES, ReferenceDigits, build_input
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
+from genlab.ui.tabs import vae as vae_tab
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +125,9 @@ def test_latent_map_marks_the_input_and_decodes_a_grid(store, test_digits):
 def test_the_map_plane_is_exact_for_two_dimensional_latents():
     import torch
     z = torch.randn(500, 2)
-    plane = latents.plane_of(z)
+    plane = vae.plane_of(z)
     assert plane.exact and torch.allclose(plane.project(z), z)
-    wide = latents.plane_of(torch.randn(500, 8) * torch.tensor([5.0, 1, 1, 1, 1, 1, 1, 3]))
+    wide = vae.plane_of(torch.randn(500, 8) * torch.tensor([5.0, 1, 1, 1, 1, 1, 1, 3]))
     assert not wide.exact and abs(float(wide.axes[0, 0])) > 0.99  # the widest direction comes first
 
 

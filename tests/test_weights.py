@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY, tiny
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from genlab import params, weights
-from genlab.models import FAMILIES
-
-from conftest import tiny
+from genlab.registry import FAMILIES
 
 GAN = FAMILIES["gan"]
 
@@ -26,7 +25,7 @@ def saved(tmp_path):
 
 def test_folder_holds_config_and_safetensors_only(saved):
     assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors"]
-    assert json.loads((saved / "config.json").read_text())["g_width"] == GAN.tiny["g_width"]
+    assert json.loads((saved / "config.json").read_text())["g_width"] == TINY[GAN.name]["g_width"]
 
 
 def test_missing_folder_is_a_clear_error_not_a_hub_lookup(tmp_path):
@@ -145,7 +144,7 @@ def test_a_damaged_config_is_one_clear_error_naming_the_file(saved, text, messag
         config.write_text(text)
     with pytest.raises(weights.WeightsError, match=message):
         weights.load(GAN, saved)
-    from genlab import cli
+    from genlab.cli import main as cli
     monkeypatch.setattr(weights, "ROOT", saved.parent)  # the damaged folder as the shipped weights
     assert cli.main(["sample", "gan", "--n", "2", "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err

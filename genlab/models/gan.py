@@ -9,17 +9,41 @@ step-to-step jitter of GAN training.
 """
 
 import copy
+from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from genlab.models.base import TrainConfig
-from genlab.models.common import Implementation, latent_noise, model_device
-from genlab.models.gan_spec import GANConfig
+from genlab.models import ema
+from genlab.models.base import (Family, GenerativeModel, TrainConfig,
+                                latent_noise, model_device)
+from genlab.params import param
+
+
+@dataclass
+class GANConfig:
+    z_dim: int = param(64, "latent size", 2, 512)
+    embed_dim: int = param(16, "size of the class embedding concatenated to z", 1, 256)
+    g_width: int = param(32, "generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256)
+    d_width: int = param(64, "discriminator channels at 14x14 (x2 at 7x7)", 2, 256)
+    ema_decay: float = param(0.999, "decay of the generator's weight average (samples use the average)", 0.0, 0.99999)
+    ema_start: int = param(1000, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
+
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate), at the step's
+        peak: the generator's update, after the discriminator's (whose freed memory the allocator keeps)."""
+        g, d = self.g_width, self.d_width
+        # generator, before and after each BatchNorm: (4g, 7, 7), (2g, 14, 14), (g, 28, 28); the tanh output
+        generator = 2 * (4 * g * 49 + 2 * g * 196 + g * 784) + 784
+        # discriminator: the digit, (d, 14, 14) and (2d, 7, 7) activations, the class embedding it projects onto
+        discriminator = 784 + d * 196 + 2 * 2 * d * 49
+        # the generator's graph lives through both updates; D scores real and generated digits, then
+        # the generated ones again for the generator's loss
+        return generator + 3 * discriminator
+
 
 N_CLASSES = 10
 
@@ -62,7 +86,7 @@ class Discriminator(nn.Module):
         return self.out(h).squeeze(1) + (self.embed(labels) * h).sum(1)
 
 
-class GAN(nn.Module, PyTorchModelHubMixin):
+class GAN(GenerativeModel):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
@@ -72,16 +96,7 @@ class GAN(nn.Module, PyTorchModelHubMixin):
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
-    def update_ema(self) -> None:
-        decay = self.config.ema_decay if int(self.steps) >= self.config.ema_start else 0.0
-        for avg, new in zip(self.generator_ema.parameters(), self.generator.parameters()):
-            avg.lerp_(new, 1.0 - decay)
-        for avg, new in zip(self.generator_ema.buffers(), self.generator.buffers()):
-            avg.copy_(new)  # BatchNorm statistics follow the live generator
-        self.steps += 1
-
-    @torch.no_grad()
-    def recalibrate_ema(self, batches: int = 20, batch_size: int = 256) -> None:
+    def finalize(self, batches: int = 20, batch_size: int = 256) -> None:
         """Re-estimate the averaged generator's BatchNorm statistics from its own activations.
 
         During training those statistics are copied from the live generator, whose weights differ
@@ -120,6 +135,50 @@ class GAN(nn.Module, PyTorchModelHubMixin):
             labels = torch.arange(len(z)) % N_CLASSES
         return self.generator_ema(z.to(device), labels.to(device))
 
+    def configure_optimizers(self, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
+        betas = (recipe.beta1, recipe.beta2)
+        return {"generator": torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=betas),
+                "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=recipe.lr, betas=betas)}
+
+    def training_step(self, batch: Tuple[torch.Tensor, torch.Tensor],
+                      optimizers: Dict[str, torch.optim.Optimizer]) -> Dict[str, float]:
+        """One discriminator and one generator update with the non-saturating loss."""
+        real, labels = batch
+        b = len(real)
+        z = torch.randn(b, self.config.z_dim, device=real.device)
+        fake_labels = torch.randint(0, N_CLASSES, (b,), device=real.device)
+        fake = self.generator(z, fake_labels)
+
+        d_real = self.discriminator(real, labels)
+        d_fake = self.discriminator(fake.detach(), fake_labels)
+        d_loss = discriminator_loss(d_real, d_fake)
+        optimizers["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        optimizers["discriminator"].step()
+
+        # D is frozen during G's update so backward skips D's weight gradients, which G's update never uses
+        self.discriminator.requires_grad_(False)
+        g_loss = generator_loss(self.discriminator(fake, fake_labels))
+        optimizers["generator"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        optimizers["generator"].step()
+        self.discriminator.requires_grad_(True)
+        # BatchNorm statistics follow the live generator; finalize() re-measures them for the average
+        ema.update(self.generator_ema, self.generator, decay=self.config.ema_decay, start=self.config.ema_start,
+                   steps=self.steps, copy_buffers=True)
+        return _logs(d_loss, g_loss, d_real, d_fake)
+
+    def validation_step(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Dict[str, float]:
+        """Both losses on unseen real digits and fixed noise (its own generator: training RNG untouched)."""
+        real, labels = batch
+        noise = torch.Generator().manual_seed(0)
+        z = torch.randn(len(real), self.config.z_dim, generator=noise).to(real.device)
+        fake_labels = torch.randint(0, N_CLASSES, (len(real),), generator=noise).to(real.device)
+        d_real = self.discriminator(real, labels)
+        d_fake = self.discriminator(self.generator(z, fake_labels), fake_labels)
+        return _logs(discriminator_loss(d_real, d_fake), generator_loss(d_fake), d_real, d_fake)
+
+
 
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """D maximises log D(x) + log(1 - D(G(z))): on logits, softplus(-D(x)) + softplus(D(G(z)))."""
@@ -136,49 +195,16 @@ def _logs(d_loss, g_loss, d_real, d_fake) -> Dict[str, float]:
             "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
 
 
-def held_out(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor]) -> Dict[str, float]:
-    """Both losses on unseen real digits and fixed noise (its own generator: training RNG untouched)."""
-    real, labels = batch
-    noise = torch.Generator().manual_seed(0)
-    z = torch.randn(len(real), gan.config.z_dim, generator=noise).to(real.device)
-    fake_labels = torch.randint(0, N_CLASSES, (len(real),), generator=noise).to(real.device)
-    d_real = gan.discriminator(real, labels)
-    d_fake = gan.discriminator(gan.generator(z, fake_labels), fake_labels)
-    return _logs(discriminator_loss(d_real, d_fake), generator_loss(d_fake), d_real, d_fake)
-
-
-def train_step(gan: GAN, batch: Tuple[torch.Tensor, torch.Tensor],
-               optimizers: Dict[str, torch.optim.Optimizer]) -> Dict[str, float]:
-    """One discriminator and one generator update with the non-saturating loss."""
-    real, labels = batch
-    b = len(real)
-    z = torch.randn(b, gan.config.z_dim, device=real.device)
-    fake_labels = torch.randint(0, N_CLASSES, (b,), device=real.device)
-    fake = gan.generator(z, fake_labels)
-
-    d_real = gan.discriminator(real, labels)
-    d_fake = gan.discriminator(fake.detach(), fake_labels)
-    d_loss = discriminator_loss(d_real, d_fake)
-    optimizers["discriminator"].zero_grad(set_to_none=True)
-    d_loss.backward()
-    optimizers["discriminator"].step()
-
-    # D is frozen during G's update so backward skips D's weight gradients, which G's update never uses
-    gan.discriminator.requires_grad_(False)
-    g_loss = generator_loss(gan.discriminator(fake, fake_labels))
-    optimizers["generator"].zero_grad(set_to_none=True)
-    g_loss.backward()
-    optimizers["generator"].step()
-    gan.discriminator.requires_grad_(True)
-    gan.update_ema()
-    return _logs(d_loss, g_loss, d_real, d_fake)
-
-
-def optimizers(gan: GAN, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
-    betas = (recipe.beta1, recipe.beta2)
-    return {"generator": torch.optim.Adam(gan.generator.parameters(), lr=recipe.lr, betas=betas),
-            "discriminator": torch.optim.Adam(gan.discriminator.parameters(), lr=recipe.lr, betas=betas)}
-
-
-IMPLEMENTATION = Implementation(model_cls=GAN, optimizers=optimizers, train_step=train_step, held_out=held_out,
-                                finalize=GAN.recalibrate_ema)
+FAMILY = Family(
+    name="gan",
+    title="GAN (class-conditional DCGAN)",
+    output="image",
+    model_cls=GAN,
+    config_cls=GANConfig,
+    data="mnist",
+    # phase 1 of the shipped weights; phase 2 is `train gan --init <phase 1> --steps 6000 --schedule cosine`
+    # (weights/gan/training.json)
+    recipe=TrainConfig(steps=15908, batch_size=256, lr=2e-4, beta1=0.5, beta2=0.999),
+    quick_recipe=TrainConfig(steps=400, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
+    quick_config={"ema_start": 200, "ema_decay": 0.99},
+)

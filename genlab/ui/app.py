@@ -1,10 +1,8 @@
 """build_app(): the whole dashboard as a gr.Blocks, built but never launched here."""
 
-import importlib
 import os
 import socket
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,15 +11,15 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from genlab import REPO, lazy, limits  # noqa: E402
-from genlab.models import FAMILIES  # noqa: E402
-from genlab.ui import compare_tab, diffusion_tab, gan_tab, text_tab, train_tab, vae_tab  # noqa: E402
+from genlab import REPO, limits  # noqa: E402
 from genlab.ui.errors import name_bad_numbers  # noqa: E402
 from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
+from genlab.ui.tabs import (compare, diffusion, gan, text, train,  # noqa: E402
+                            vae)
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
@@ -30,8 +28,8 @@ and how good they are.
 Every model runs here, on this machine; every picture is made fresh for your settings."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
-TABS = [("GAN", gan_tab.build), ("VAE", vae_tab.build), ("Diffusion", diffusion_tab.build),
-        ("Compare", compare_tab.build), ("Text", text_tab.build), ("Train", train_tab.build)]
+TABS = [("GAN", gan.build), ("VAE", vae.build), ("Diffusion", diffusion.build),
+        ("Compare", compare.build), ("Text", text.build), ("Train", train.build)]
 
 
 @dataclass
@@ -69,23 +67,6 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
     return name_bad_numbers(demo)
 
 
-def warm_up() -> None:
-    """Load what requests need (torch, the networks' code, the library modules the page deferred) so
-    the first click does not pay for it. The page is built without torch; a request that comes
-    sooner simply waits for the import it needs. diffusers still loads on first diffusion use."""
-    lazy.load_deferred()
-    for family in FAMILIES.values():
-        importlib.import_module(family.implementation)
-
-
-def start_warm_up() -> threading.Thread:
-    """warm_up() beside the running server (app.py starts it once the page answers). A thread, so
-    Ctrl-C still reaches the server's shutdown and a failed import shows up in the request that needs it."""
-    thread = threading.Thread(target=warm_up, name="genlab-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 QUEUE_SIZE = 64  # requests waiting beyond this are refused at once rather than piling up
 
 
@@ -95,8 +76,7 @@ def prepare(demo: gr.Blocks) -> gr.Blocks:
     `api_open=False` closes /gradio_api/run/*, which would otherwise bypass the queue and its
     limits; gradio_client and the browser go through the queue and keep working.
     `status_update_rate=1.0`: queued users get their position once a second instead of every waiting
-    user getting a message each time any job starts; measured with 32 GAN users on 2 cores, 21.3
-    answers/s and p95 1.77 s against 16.8/s and 2.09 s (benchmarks/load_test.py).
+    user getting a message each time any job starts (benchmarks/load_test.py measures the difference).
     """
     queued = demo.queue(default_concurrency_limit=1, api_open=False, max_size=QUEUE_SIZE, status_update_rate=1.0)
     return cap_waiting_per_client(queued)

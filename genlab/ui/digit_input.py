@@ -11,7 +11,7 @@ from typing import List, Optional, Union
 import gradio as gr
 import numpy as np
 
-from genlab import data, preprocess
+from genlab.data import mnist, preprocess
 from genlab.params import RequestError, check_value
 
 SOURCES = ["test digit #", "random test digit of a class", "upload", "sketch"]
@@ -41,11 +41,11 @@ def undecoded_sketchpad(**kwargs) -> gr.Sketchpad:
 class ReferenceDigits:
     """The test set the pickers draw from (full MNIST when present, else the bundled sample)."""
 
-    digits: Optional[data.Digits] = None
+    digits: Optional[mnist.Digits] = None
 
-    def get(self) -> data.Digits:
+    def get(self) -> mnist.Digits:
         if self.digits is None:
-            self.digits = data.load_digits("test")
+            self.digits = mnist.load_digits("test")
         return self.digits
 
 

@@ -8,17 +8,15 @@ import numbers
 
 import gradio as gr
 
-from genlab.lazy import lazy
 from genlab.params import RequestError
-
-training = lazy("genlab.training")
+from genlab.train import loop
 
 LOG = logging.getLogger("genlab")
 
 
 def is_user_error(err: Exception) -> bool:
     """Errors whose messages are written for users: bad requests and a training loss gone NaN."""
-    return isinstance(err, RequestError) or isinstance(err, training.NonFiniteLoss)
+    return isinstance(err, RequestError) or isinstance(err, loop.NonFiniteLoss)
 
 
 def refused(message: str) -> gr.Error:

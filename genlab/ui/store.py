@@ -1,49 +1,36 @@
 """The models every tab samples from: shipped weights (loaded once) and this session's runs."""
 
-from __future__ import annotations
-
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import Dict, Optional
 
-from genlab import devices
-from genlab.lazy import lazy
-from genlab.models import get_family
+import torch
+from torch import nn
+
+from genlab import devices, weights
 from genlab.params import RequestError
+from genlab.registry import get_family
 from genlab.ui.run_ledger import RunLedger
-
-torch = lazy("torch")
-weights = lazy("genlab.weights")
-
-if TYPE_CHECKING:
-    from torch import nn
 
 PRETRAINED = "pretrained"
 
 
 def for_serving(model: nn.Module) -> nn.Module:
     """The layout the store serves from: convolution weights channels-last (NHWC), which oneDNN runs
-    faster on CPU. Measured per call: GAN 40 digits 17.5 -> 12.0 ms, judge 256 digits 82 -> 56 ms, diffusion
-    and VAE within 2%. Served models are never saved (safetensors wants the default layout)."""
+    faster on CPU (benchmarks/gan_speed.py). Served models are never saved (safetensors wants the
+    default layout)."""
     return model.to(memory_format=torch.channels_last)
 
 
 class ModelStore:
     def __init__(self, device: str = "", runs_root: Optional[Path] = None, idle_run_seconds: float = float("inf"),
                  max_runs: float = float("inf")):
-        self.requested_device = device
-        self._device = None  # resolved once, on first use: resolving imports torch
+        self.device = devices.resolve(device)
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self.runs = RunLedger(self.runs_root, idle_run_seconds, max_runs)
         self._models: Dict[str, nn.Module] = {}
         self._lock = threading.Lock()
-
-    @property
-    def device(self) -> torch.device:
-        if self._device is None:
-            self._device = devices.resolve(self.requested_device)
-        return self._device
 
     def get(self, name: str) -> nn.Module:
         """The shipped model of family `name` on this store's device (eval mode)."""
@@ -81,9 +68,8 @@ class ModelStore:
 
     @property
     def concurrency_limit(self) -> int:
-        """How many calls of one lane may run at once: one on CPU (torch already uses every core), four on a GPU.
-        Asked while the page is built, before torch has loaded."""
-        return 4 if devices.expects_accelerator(self.requested_device) else 1
+        """How many calls of one lane may run at once: one on CPU (torch already uses every core), four on a GPU."""
+        return 1 if self.device.type == "cpu" else 4
 
     def lane(self, name: str) -> dict:
         """Event settings that put a handler in lane `name` of LANES: each lane has its own slots, so a

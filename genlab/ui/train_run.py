@@ -14,19 +14,18 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
+import torch
 
-from genlab import corpus, datasets, images, params
-from genlab.lazy import lazy
-from genlab.limits import LOCAL, TrainLimits, check as check_limits
-from genlab.models import TrainConfig, get_family
+from genlab import images, params, weights
+from genlab.data import corpus, datasets
+from genlab.data.download import DataError
+from genlab.limits import LOCAL, TrainLimits
+from genlab.limits import check as check_limits
+from genlab.models.base import TrainConfig, held_out_losses
 from genlab.params import RequestError
+from genlab.registry import get_family
+from genlab.train import checkpoints, loop, previews
 from genlab.ui.store import ModelStore
-
-torch = lazy("torch")
-checkpoints = lazy("genlab.checkpoints")
-previews = lazy("genlab.previews")
-training = lazy("genlab.training")
-weights = lazy("genlab.weights")
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
@@ -67,7 +66,7 @@ class TrainContext:
 
 
 @dataclass
-class Frame:
+class TrainFrame:
     """One update of the tab while a run trains."""
 
     status: str  # markdown: progress, speed, ETA, data source, notes
@@ -115,12 +114,12 @@ def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
             raise RequestError(f"your text is {size:,} bytes; at most {ctx.limits.max_text_bytes:,} are accepted here")
         try:
             text = corpus.decode_upload(text, "your text")
-        except corpus.DataError as err:
+        except DataError as err:
             raise RequestError(str(err)) from None
         return RunData(corpus.split(text, "train", "your text"), corpus.split(text, "test", "your text"), text)
     try:
         return RunData(ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test"))
-    except corpus.DataError as err:
+    except DataError as err:
         hint = " Or paste or upload your own text." if family.data == "text" else ""
         raise RequestError(f"{err}{hint}") from None
 
@@ -155,7 +154,7 @@ def _status(family, progress, source: str, scores: Dict[str, float], note: str =
 
 def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
                session: Optional[dict], *, resume: bool = False, preview_every: int = 0,
-               text: Optional[str] = None) -> Iterator[Frame]:
+               text: Optional[str] = None) -> Iterator[TrainFrame]:
     """Train a new run (or resume this session's current one) and yield frames while it trains.
 
     A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
@@ -215,7 +214,7 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
             let_go()
 
 
-def _train(ctx, family, recipe, config, data, session, resume, preview_every, seconds) -> Iterator[Frame]:
+def _train(ctx, family, recipe, config, data, session, resume, preview_every, seconds) -> Iterator[TrainFrame]:
     if resume:
         label = session["current"]
         folder = ctx.store.run_folder(session, label)
@@ -230,7 +229,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             (ctx.store.runs_root / f"{name}.txt").write_text(data.own_text, encoding="utf-8")
     train_set, held_out_set = data.train, data.held_out
     torch.manual_seed(recipe.seed)
-    with training.grad_on():  # real parameters, even on a thread another handler left in inference mode
+    with loop.grad_on():  # real parameters, even on a thread another handler left in inference mode
         model = family.model_cls(config).to(ctx.store.device)
         held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0,
                                                                device=ctx.store.device, model=model))
@@ -247,7 +246,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
     frame_preview, histogram, scores = None, None, {}
     last_sent = last_preview = -math.inf  # never: perf_counter counts from boot, so 0.0 may be recent
     preview_gap = PREVIEW_SECONDS
-    run = training.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
+    run = loop.train(family, model, train_set, recipe, checkpoint=folder, save_seconds=SAVE_SECONDS,
                          resume=resume, max_seconds=seconds)
     ledger.training(folder.name, True)
     elapsed = 0.0
@@ -261,7 +260,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             is_preview = (progress.step % preview_every == 0 and now - last_preview >= preview_gap
                           or progress.step == progress.total or bool(progress.note))
             if is_preview:
-                for k, v in family.evaluate(model, held_out).items():
+                for k, v in held_out_losses(model, held_out).items():
                     history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
                 shot = previews.preview(family, model, judge, held_out)
                 scores = shot.scores
@@ -276,7 +275,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             if is_preview or now - last_sent >= STREAM_SECONDS:
                 last_sent = now
                 done = progress.step == progress.total or bool(progress.note)
-                yield Frame(_status(family, progress, train_set.source, scores, progress.note),
+                yield TrainFrame(_status(family, progress, train_set.source, scores, progress.note),
                             pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
                             frame_preview if is_preview else None, histogram if is_preview else None,
                             shots, session, progress.step, done)

@@ -1,0 +1,1 @@
+"""`python -m genlab`: train, sample, eval, info, deploy."""

@@ -1,0 +1,1 @@
+"""Training data: downloads, MNIST, text corpora, user images."""

@@ -1,0 +1,1 @@
+"""Measurements: image metrics, likelihoods, text scores, comparisons, cards."""

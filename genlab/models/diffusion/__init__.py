@@ -1,0 +1,1 @@
+"""Denoising diffusion: the UNet family, its schedulers and sampling loop."""

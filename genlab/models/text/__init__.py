@@ -1,0 +1,1 @@
+"""Character-level language models: GPT, LSTM and their generation loop."""

@@ -1,0 +1,88 @@
+"""A character-level multi-layer LSTM language model (char-rnn, Karpathy 2015; Hochreiter &
+Schmidhuber 1997).
+
+It reads one character at a time and carries everything it remembers in its hidden and cell
+state, so generation costs the same per character however long the text grows. Training
+unrolls it over windows of `context` characters from a zero state (truncated backpropagation
+through time).
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from genlab.data.corpus import CharVocab
+from genlab.models.base import Family, GenerativeModel, TrainConfig
+from genlab.models.text.shared import text_loss, vocab_param
+from genlab.params import param
+
+
+@dataclass
+class LSTMConfig:
+    vocab: str = vocab_param()
+    context: int = param(128, "characters per training window (backpropagation through time)", 8, 1024)
+    n_layer: int = param(2, "stacked LSTM layers", 1, 6)
+    hidden: int = param(512, "units per LSTM layer", 16, 2048)
+    n_embd: int = param(64, "size of the character embedding", 8, 1024)
+    dropout: float = param(0.2, "dropout between layers and before the output while training", 0.0, 0.9)
+
+    def activations_per_example(self) -> float:
+        """Float32 values autograd keeps for backward for one window (genlab.memory_estimate).
+
+        torch runs a CPU LSTM layer through oneDNN, whose training workspace forward fills, per
+        character, with every hidden unit's gates and states (about 7 x hidden) and states padded to
+        the wider of input and hidden width (about 3 x that); backward fills the rest of it (the
+        gradients: BACKWARD_FACTOR). Beside it the layer's input and output (T, width) sequences."""
+        t, hidden = self.context, self.hidden
+        total = 0
+        for layer in range(self.n_layer):
+            width = self.n_embd if layer == 0 else hidden
+            total += t * (7 * hidden + 3 * max(width, hidden) + width + hidden)
+        noise = self.n_layer * t * hidden if self.dropout > 0 else 0  # n_layer - 1 between layers, 1 before the head
+        return total + noise + t * hidden + t * len(self.vocab)  # the head's input; the (T, V) log-softmax
+
+
+class LSTM(GenerativeModel):
+    def __init__(self, config: LSTMConfig):
+        super().__init__()
+        self.config = config
+        self.vocab = CharVocab(config.vocab)
+        self.context = config.context
+        self.embed = nn.Embedding(len(self.vocab), config.n_embd)
+        self.rnn = nn.LSTM(config.n_embd, config.hidden, config.n_layer, batch_first=True,
+                           dropout=config.dropout if config.n_layer > 1 else 0.0)
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden, len(self.vocab))
+
+    def forward(self, ids: torch.Tensor, state=None):
+        """ids (B, T) -> logits (B, T, V) and the new (h, c), each (layers, B, hidden)."""
+        out, state = self.rnn(self.embed(ids), state)  # (B, T, hidden)
+        return self.head(self.drop(out)), state
+
+    def loss(self, batch: torch.Tensor):
+        return text_loss(self(batch[:, :-1])[0], batch[:, 1:])
+
+    # generation: genlab.generation drives begin/advance; the state is the LSTM's (h, c)
+    def begin(self, ids: torch.Tensor, use_cache: bool = True):
+        """ids (1, T) prompt -> logits (V,) for the next character, and the recurrent state."""
+        logits, state = self(ids)
+        return logits[0, -1], state
+
+    def advance(self, state, token: int):
+        logits, state = self(torch.tensor([[token]], device=self.head.weight.device), state)
+        return logits[0, -1], state
+
+
+FAMILY = Family(
+    name="lstm",
+    title="LSTM (char-rnn)",
+    output="text",
+    model_cls=LSTM,
+    config_cls=LSTMConfig,
+    data="text",
+    recipe=TrainConfig(steps=4500, batch_size=32, lr=2e-3, warmup_steps=100, schedule="cosine"),
+    quick_recipe=TrainConfig(steps=150, batch_size=16, lr=3e-3, warmup_steps=10, schedule="cosine"),
+    quick_config={"context": 64, "n_layer": 1, "hidden": 128, "dropout": 0.0},
+    storage_dtype="float16",
+)

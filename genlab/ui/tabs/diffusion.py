@@ -1,0 +1,125 @@
+"""The Diffusion tab: sample digits and watch them emerge from noise, step by step."""
+
+import time
+from functools import partial
+
+import gradio as gr
+
+from genlab import limits
+from genlab.limits import TrainLimits
+from genlab.models import sampling
+from genlab.models.diffusion import schedulers, viewer
+from genlab.ui import forms
+from genlab.ui.errors import user_errors
+from genlab.ui.gpu import DENOISE_GPU_SECONDS, gpu
+from genlab.ui.outputs import OutputFiles
+from genlab.ui.store import PRETRAINED, ModelStore
+
+HOW_IT_WORKS = r"""
+### How it works
+**Forward noising.** Take a digit $x_0$ and mix in Gaussian noise $\epsilon$:
+$x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon$. As $t$ goes from 0 to 1000,
+$\bar\alpha_t$ falls from 1 to 0 (a cosine schedule, Nichol & Dhariwal 2021) and the digit drowns.
+
+**The denoising objective.** A UNet sees $x_t$, $t$ and the label $y$ and predicts the noise
+$\epsilon$ that was mixed in; training minimises $\lVert \epsilon - \epsilon_\theta(x_t, t, y) \rVert^2$
+(Ho et al. 2020). Knowing $\epsilon$ gives a guess of the clean digit,
+$\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon) / \sqrt{\bar\alpha_t}$: the right-hand picture
+above. Early guesses are blurry averages of all plausible digits; they sharpen as the noise goes.
+
+**Sampling** walks back from pure noise. **DDPM** takes all 1000 small steps and adds fresh noise
+at each. **DDIM** (Song et al. 2021) treats the same network as an ordinary differential equation and
+can jump: 25 steps look almost as good. **DPM-Solver++** (Lu et al. 2022) solves that equation with
+a second-order multistep method, so about 10-20 steps suffice. Fewer steps: faster, and at some
+point blurrier. **DPM-Solver++ SDE**, the default, takes the same large steps but, like DDPM, adds
+fresh noise at each: the noise washes out part of the network's own errors instead of carrying them
+along, and for this small model it scores far better than the noise-free solvers (500 digits at
+w = 1: judge FID 22 with 20 SDE steps, 71 with 20 noise-free steps, 117 with 10). Same seed and
+settings, same digits; the noise the SDE solver adds comes from the seed too, so changing its step
+count changes its digits.
+
+**Guidance.** 10% of training labels were hidden, so the network also knows $p(x)$ with no label.
+Classifier-free guidance (Ho & Salimans 2022) extrapolates away from that:
+$\hat\epsilon = \epsilon_\theta(x_t, \varnothing) + w\,(\epsilon_\theta(x_t, y) - \epsilon_\theta(x_t, \varnothing))$.
+$w = 1$ is the plain conditional model, $w > 1$ gives clearer, more typical digits and less variety
+(and costs two network calls per step), $w = 0$ ignores the label. The default $w = 1.2$ was
+measured with the SDE solver on 500 digits: the judge recognised 95.8% of them at $w = 1$ (FID 22.4),
+98.4% at 1.2 (FID 21.2) and 99.6% at 1.35 (FID 28.5).
+"""
+
+SCHEDULER_CHOICES = [(choice.title, name) for name, choice in schedulers.SCHEDULERS.items()]
+DEFAULT = schedulers.SamplerSettings.checked()  # the sampler metrics.json scores: what people see first is what is measured
+
+
+def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
+                   guidance, model=PRETRAINED, session=None):
+    """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF."""
+    request = viewer.diffusion_request(digit, n, seed, scheduler, steps, guidance)
+    limits.check_denoising(request.n, request.settings.steps, viewer.branches(request), server)
+    chosen = store.choose("diffusion", model, session)
+    began = time.perf_counter()
+    skip = gr.skip()
+    for view in viewer.watch(chosen, request):
+        if view.noisy is None:
+            continue
+        picture = viewer.side_by_side(view.noisy, view.clean)
+        status = f"step **{view.index} / {view.steps}** (t = {view.timestep})"
+        if not view.done:
+            yield picture, status, skip, skip, skip, skip
+    seconds = time.perf_counter() - began
+    status = (f"**Done**: {request.n} digits, {request.settings.steps} {request.settings.scheduler} steps, "
+              f"guidance {request.settings.guidance:g}, in {seconds:.2f} s ({1000 * seconds / request.n:.0f} ms per digit).")
+    frames = [viewer.side_by_side(noisy, clean, scale=1) for _, _, noisy, clean in view.kept]  # upscaled by CSS
+    gif = outputs.gif(frames, f"diffusion-{request.settings.scheduler}-{request.seed}", bounce=False)
+    scrubber = gr.Slider(0, max(1, len(view.kept) - 1), value=len(view.kept) - 1, step=1, interactive=True,
+                         label=f"Kept steps (of {view.steps})")
+    yield picture, status, view.kept, scrubber, gif, gif
+
+
+def scrub(kept, position):
+    """The kept frame at the scrubber's position, and what it shows."""
+    step, timestep, noisy, clean = viewer.check_kept(kept, position)
+    return viewer.side_by_side(noisy, clean), f"step {step} (t = {timestep})"
+
+
+def build(demo: gr.Blocks, shared) -> None:
+    store, session = shared.store, shared.session
+    concurrency = store.lane("denoising")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            model = forms.model_picker("diffusion", session)
+            digit = gr.Dropdown(viewer.DIGIT_CHOICES, value="mix", label="Digit", elem_id="diffusion-digit",
+                                info="'mix': every digit, one column each; 'none': no label (unconditional)")
+            n = gr.Slider(1, viewer.MAX_SAMPLES, value=20, step=1, label="Number of samples",
+                          elem_id="diffusion-n")
+            scheduler = gr.Radio(SCHEDULER_CHOICES, value=DEFAULT.scheduler, label="Scheduler")
+            steps = gr.Slider(1, 1000, value=DEFAULT.steps, step=1, label="Steps", elem_id="diffusion-steps",
+                              info="network evaluations; DPM-Solver++ takes at most "
+                                   f"{schedulers.SCHEDULERS['dpm++'].max_steps}")
+            guidance = gr.Slider(0, schedulers.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.05,
+                                 label="Guidance w", info="1: plain conditional; higher: clearer, less varied")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            with gr.Row():
+                button = gr.Button("Sample", variant="primary", elem_id="diffusion-sample")
+                stop = gr.Button("Stop", elem_id="diffusion-stop")
+        with gr.Column(scale=3):
+            status = gr.Markdown("Press **Sample** to watch digits emerge from noise.", elem_id="diffusion-status")
+            live = gr.Image(label="Noisy x_t (left) and the model's guess of the clean digits x_0 (right)",
+                            format="png", image_mode="L", elem_id="diffusion-live", buttons=["download", "fullscreen"])
+            kept = gr.State([])
+            scrubber = gr.Slider(0, 1, value=0, step=1, label="Kept steps", interactive=False,
+                                 elem_id="diffusion-scrubber")
+            with gr.Row():
+                animation = gr.Image(label="Trajectory", type="filepath", elem_id="diffusion-gif")
+                download = gr.File(label="Download the GIF")
+    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
+                                                {"left": "$", "right": "$", "display": False}])
+
+    scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
+                                   gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
+                     scheduler, [steps, guidance], api_visibility="private", queue=False)
+    handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
+    event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
+                         [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **concurrency)
+    stop.click(None, None, None, cancels=[event])
+    scrubber.release(user_errors(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub", queue=False)

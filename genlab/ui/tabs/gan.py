@@ -1,0 +1,161 @@
+"""The GAN tab: sample digits, see what the judge makes of them, walk between two latents."""
+
+import os
+from functools import partial
+from typing import Tuple
+
+import gradio as gr
+import numpy as np
+import torch
+
+from genlab import images, params
+from genlab.eval import metrics
+from genlab.models import sampling
+from genlab.params import RequestError
+from genlab.ui import forms
+from genlab.ui.errors import user_errors
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
+from genlab.ui.outputs import OutputFiles
+from genlab.ui.store import PRETRAINED, ModelStore
+
+HOW_IT_WORKS = r"""
+### How it works
+A **generator** G turns a random vector z (64 numbers drawn from a standard normal) and a digit
+label y into a 28x28 image. A **discriminator** D sees real digits and G's digits, each with its
+label, and outputs how real the pair looks. They play the adversarial game of Goodfellow et al.
+(2014):
+
+$$\min_G \max_D \; \mathbb{E}_{x,y}[\log D(x, y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z, y), y))]$$
+
+Early on D wins easily, and $\log(1 - D(G(z)))$ is flat exactly where G is worst, so we train G
+with the **non-saturating** loss instead: maximise $\log D(G(z, y), y)$. Same fixed point, strong
+gradients when G is bad.
+
+**Conditioning.** G gets a learned embedding of y next to z; D scores the pair with a projection
+head, $D(x, y) = \psi(h(x)) + \langle e_y, h(x) \rangle$ (Miyato & Koyama 2018), so an image that is a
+fine 3 but was asked to be a 7 is still "fake". That is why choosing a digit works.
+
+**What you can play with.** The seed fixes z: same seed, same image. *Truncation* redraws any
+component of z outside [-t, t]: lower t gives cleaner, more typical and less varied digits.
+*Interpolation* walks the great circle between two seeds' z, showing that nearby latents make
+similar digits. The digits come from an exponential moving average of G's weights, which smooths
+away the step-to-step wobble of adversarial training. The **judge** is a separate MNIST classifier
+(99%+ test accuracy): where it disagrees with the digit you asked for, the generator got it wrong.
+"""
+
+
+def _truncation(value):
+    """The UI's slider uses 0 for 'off'; the library uses None."""
+    return None if value in (None, 0) else value
+
+
+def sample_grid(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED, session=None) -> np.ndarray:
+    """The crisp grid of `n` samples: (H, W) uint8, nearest-neighbour upscaled."""
+    return sample_grids(store, [digit], [n], [seed], [truncation], [model], [session])[0][0]
+
+
+def sample_grids(store: ModelStore, digits, ns, seeds, truncations, models, sessions) -> list:
+    """sample_grid for a batch of users (Gradio `batch=True`: one list per input, one list per output).
+
+    Requests for the same model share one generator pass; each user still gets exactly the grid
+    sample_grid would give them. A bad request never fails the others batched with it: alone it
+    raises its RequestError; among valid ones it gets a picture of the message instead of digits."""
+    requests, refusals = [], []
+    for digit, n, seed, truncation in zip(digits, ns, seeds, truncations):
+        try:
+            requests.append(sampling.digit_request(digit, n, seed, _truncation(truncation)))
+        except RequestError as err:
+            requests.append(None)
+            refusals.append(err)
+    if len(refusals) == len(requests):
+        raise refusals[0]
+    grids = [images.message(str(refusals.pop(0))) if r is None else None for r in requests]
+    chosen = {i: store.choose("gan", models[i], sessions[i]) for i, r in enumerate(requests) if r is not None}
+    for model in {id(m): m for m in chosen.values()}.values():
+        mine = [i for i, m in chosen.items() if m is model]
+        for i, samples in zip(mine, sampling.sample_batch(model, [requests[i] for i in mine])):
+            grids[i] = images.grid(samples, columns=sampling.columns_for(requests[i]), scale=3)
+    return [grids]
+
+
+def max_batch() -> int:
+    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1, the default, turns batching off).
+
+    Off by default: with 32 users on 2 CPU cores batching (16) answered 29.3/s against 22.8-26.8/s
+    unbatched, but the server grew by 165 MB over 880 requests instead of 43-62 MB, and unbatched
+    already meets p95 <= 2 s (1.52-1.56 s; benchmarks/load_test.py --endpoints gan --batching off on off)."""
+    return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "1")), int, 1, 64)
+
+
+def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
+                   session=None) -> Tuple[object, str]:
+    """The same samples with the judge's verdict under each, and a one-line summary."""
+    request = sampling.digit_request(digit, n, seed, _truncation(truncation))
+    samples = sampling.sample_digits(store.choose("gan", model, session), request)
+    probs = torch.from_numpy(metrics.judge_outputs(store.get("judge"), samples)["probs"])
+    confidence, predicted = probs.max(1)
+    wanted = sampling.labels_for(request.n, request.digit)
+    correct = (predicted == wanted).tolist()
+    captions = [f"{p} {c:.0%}" for p, c in zip(predicted.tolist(), confidence.tolist())]
+    picture = images.annotated_grid(samples, captions, correct, columns=sampling.columns_for(request))
+    wrong = [i for i, ok in enumerate(correct) if not ok]
+    summary = f"**The judge agrees on {sum(correct)} of {request.n}** ({sum(correct) / request.n:.0%})."
+    if wrong:
+        summary += " Disagreements: " + "; ".join(
+            f"#{i + 1} asked for {int(wanted[i])}, looks like {int(predicted[i])} ({confidence[i]:.0%})"
+            for i in wrong[:8]) + (" ..." if len(wrong) > 8 else "")
+    return picture, summary
+
+
+def interpolation(store: ModelStore, outputs: OutputFiles, digit, seed_a, seed_b, steps, truncation,
+                  model=PRETRAINED, session=None) -> Tuple[np.ndarray, str, str]:
+    """A strip from seed A to seed B, and the same frames as a looping GIF (shown and downloadable)."""
+    request = sampling.interpolation_request(digit, seed_a, seed_b, steps, _truncation(truncation))
+    frames = sampling.interpolate(store.choose("gan", model, session), request)
+    gif = outputs.gif(images.frames(frames), f"gan-{request.digit}-{request.seed_a}-{request.seed_b}")
+    return images.strip(frames, scale=3), gif, gif
+
+
+def build(demo: gr.Blocks, shared) -> None:
+    """Lay out the tab inside `demo`'s current context and wire its events (samples show on page load)."""
+    store, session = shared.store, shared.session
+    limits = store.lane("quick")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            model = forms.model_picker("gan", session)
+            digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
+                                info="'mix' draws every digit, one column each")
+            n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            truncation = gr.Slider(0, sampling.TRUNCATION_RANGE[1], value=0, step=0.1,
+                                   label="Truncation t (0 = off)", info="lower: cleaner, less varied")
+            button = gr.Button("Sample", variant="primary", elem_id="gan-sample")
+        with gr.Column(scale=3):
+            grid = gr.Image(label="Samples", format="png", image_mode="L", elem_id="gan-grid",
+                            buttons=["download", "fullscreen"])
+            verdict_text = gr.Markdown(elem_id="gan-verdict-text")
+            verdicts = gr.Image(label="What the judge sees (red: not the digit asked for)", format="png",
+                                elem_id="gan-verdicts", buttons=["download", "fullscreen"])
+    with gr.Accordion("Latent interpolation", open=False):
+        with gr.Row():
+            i_digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit")
+            seed_a = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed A")
+            seed_b = gr.Number(1, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed B")
+            steps = gr.Slider(*sampling.INTERPOLATION_STEPS, value=10, step=1, label="Steps")
+            i_button = gr.Button("Interpolate", elem_id="gan-interpolate")
+        strip = gr.Image(label="Seed A -> seed B", format="png", image_mode="L", elem_id="gan-strip")
+        with gr.Row():
+            animation = gr.Image(label="Animation", type="filepath", elem_id="gan-gif")
+            download = gr.File(label="Download the GIF")
+    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
+                                                {"left": "$", "right": "$", "display": False}])
+
+    inputs = [digit, n, seed, truncation, model, session]
+    # batched across users when $GENLAB_MAX_BATCH > 1: one generator pass serves everyone waiting
+    event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
+                  user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grids, store))), inputs, grid, api_name="gan_sample",
+                  batch=True, max_batch_size=max_batch(), **limits)
+    event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(judge_verdicts, store))), inputs, [verdicts, verdict_text],
+                  api_name="gan_judge", **limits)
+    i_button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, shared.outputs))), [i_digit, seed_a, seed_b, steps, truncation, model, session],
+                   [strip, animation, download], api_name="gan_interpolate", **limits)
