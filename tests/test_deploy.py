@@ -59,7 +59,15 @@ def test_bundle_keeps_the_app_and_skips_tests_caches_and_local_folders(project):
     ("weights/.*", "weights/.gan-x", True, True), ("weights/.*", "weights/gan", True, False),
 ])
 def test_ignore_patterns_follow_gitignore_rules(pattern, rel, is_dir, hit):
-    assert deploy.matches(pattern, rel, is_dir) is hit
+    assert deploy.excluded(deploy.ignore_spec([pattern]), rel, is_dir) is hit
+
+
+def test_a_negation_brings_a_file_back_but_never_tests(tmp_path):
+    (tmp_path / ".gitignore").write_text("*.log\n!keep.log\n!tests/\n")
+    patterns = deploy.exclusions(tmp_path, {})
+    spec = deploy.ignore_spec(patterns)
+    assert deploy.excluded(spec, "run.log", False) and not deploy.excluded(spec, "keep.log", False)
+    assert deploy.excluded(spec, "tests", True)
 
 
 def test_checks_pass_and_untrained_families_are_only_noted(project, capsys):

@@ -7,7 +7,6 @@ broken Space is refused here rather than discovered in its build log.
 """
 
 import argparse
-import fnmatch
 import glob
 import importlib
 import os
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import huggingface_hub
+import pathspec
 import yaml
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
@@ -47,49 +47,38 @@ def settings(root: Path) -> dict:
     return data
 
 
-def _segments(pattern: List[str], parts: List[str]) -> bool:
-    if not pattern:
-        return not parts
-    if pattern[0] == "**":
-        return any(_segments(pattern[1:], parts[i:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _segments(pattern[1:], parts[1:])
+def ignore_spec(patterns: List[str]) -> pathspec.GitIgnoreSpec:
+    """The patterns with git's own rules (pathspec's implementation of .gitignore matching)."""
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-def matches(pattern: str, rel: str, is_dir: bool) -> bool:
-    """gitignore semantics, as far as spaces.yaml and .gitignore use them: a trailing / means folders
-    only; a pattern with no inner / matches a name at any depth; ** spans any number of folders."""
-    if pattern.endswith("/"):
-        if not is_dir:
-            return False
-        pattern = pattern.rstrip("/")
-    if "/" not in pattern:
-        return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
-    return _segments(pattern.lstrip("/").split("/"), rel.split("/"))
+def excluded(spec: pathspec.GitIgnoreSpec, rel: str, is_dir: bool) -> bool:
+    return spec.match_file(rel + "/" if is_dir else rel)
 
 
 def exclusions(root: Path, config: dict) -> List[str]:
-    """spaces.yaml's ignore list, the always-excluded list, then .gitignore (negations are not honoured:
-    skipping more is safe, and the checks catch anything the app needs)."""
-    patterns = [str(p) for p in (config.get("deploy") or {}).get("ignore") or []] + ALWAYS_EXCLUDED
+    """spaces.yaml's ignore list, then .gitignore, then the always-excluded list, last so that no
+    negation (`!pattern`) in the others brings tests or caches back."""
+    patterns = [str(p) for p in (config.get("deploy") or {}).get("ignore") or []]
     gitignore = Path(root) / ".gitignore"
     if gitignore.is_file():
         lines = (line.strip() for line in gitignore.read_text(encoding="utf-8").splitlines())
-        patterns += [line for line in lines if line and not line.startswith(("#", "!"))]
-    return list(dict.fromkeys(patterns))
+        patterns += [line for line in lines if line and not line.startswith("#")]
+    return list(dict.fromkeys(patterns + ALWAYS_EXCLUDED))
 
 
 def bundle(root: Path, ignore: Optional[List[str]] = None) -> List[Tuple[str, int]]:
     """(relative path, size in bytes) of every file the Space would receive, sorted by path."""
     root = Path(root)
-    ignore = exclusions(root, settings(root)) if ignore is None else ignore
+    spec = ignore_spec(exclusions(root, settings(root)) if ignore is None else ignore)
     found = []
     for folder, dirs, files in os.walk(root):
         base = Path(folder).relative_to(root).as_posix()
         prefix = "" if base == "." else base + "/"
-        dirs[:] = sorted(d for d in dirs if not any(matches(p, prefix + d, True) for p in ignore))
+        dirs[:] = sorted(d for d in dirs if not excluded(spec, prefix + d, True))
         for name in files:
             rel, path = prefix + name, Path(folder) / name
-            if path.is_file() and not any(matches(p, rel, False) for p in ignore):
+            if path.is_file() and not excluded(spec, rel, False):
                 found.append((rel, path.stat().st_size))
     return sorted(found)
 
