@@ -4,6 +4,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "genlab"
@@ -120,4 +122,30 @@ def test_readme_model_table_shows_the_measured_metrics():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert {"gan", "judge"} <= {row.split("|")[1].strip() for row in rows}
     for row in rows:
-        assert row in readme, f"README is stale; paste `python -m genlab info --markdown`:\n{row}"
+        assert row in readme, f"README is stale; run `python -m genlab readme`:\n{row}"
+
+
+def test_readme_generated_parts_are_current():
+    from genlab.cli import main as cli
+    assert cli.main(["readme", "--check"]) == 0, "README.md is stale: run `python -m genlab readme`"
+
+
+def test_readme_command_rewrites_stale_parts_and_keeps_the_rest(tmp_path):
+    import shutil
+
+    from genlab.cli import main as cli
+    from genlab.cli import readme
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    (tmp_path / "spaces.yaml").write_text((ROOT / "spaces.yaml").read_text().replace("title: genlab", "title: mylab"))
+    stale = (tmp_path / "README.md").read_text().replace("| judge |", "| old judge |")
+    (tmp_path / "README.md").write_text(stale)
+    assert cli.main(["readme", "--check", "--root", str(tmp_path)]) == 1
+    assert (tmp_path / "README.md").read_text() == stale  # --check changes nothing
+    assert cli.main(["readme", "--root", str(tmp_path)]) == 0
+    written = (tmp_path / "README.md").read_text()
+    assert written.startswith("---\ntitle: mylab\n") and "| old judge |" not in written
+    assert written.split(readme.TABLE_END)[1] == (ROOT / "README.md").read_text().split(readme.TABLE_END)[1]
+    assert cli.main(["readme", "--check", "--root", str(tmp_path)]) == 0
+    (tmp_path / "README.md").write_text("no markers here\n")
+    with pytest.raises(ValueError, match="no model table"):
+        readme.render(tmp_path)

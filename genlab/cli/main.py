@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from genlab import devices, images, params, weights
 from genlab.cli.deploy import add_deploy_parser
+from genlab.cli.readme import add_readme_parser
 from genlab.cli.sample import add_sample_parser
 from genlab.data import datasets, mnist, preprocess
 from genlab.data.download import DataError
@@ -157,9 +158,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    if args.markdown:
-        print("\n".join(cards.table_rows()))
-        return 0
     print(f"torch {torch.__version__}, device {devices.resolve(args.device)}")
     for name, family in FAMILIES.items():
         trained = (weights.shipped(family) / weights.TENSORS).is_file()
@@ -206,10 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="families, shipped weights and their metrics")
-    p.add_argument("--markdown", action="store_true", help="print the README's model table rows")
     p.set_defaults(func=cmd_info)
 
     add_deploy_parser(sub)
+    add_readme_parser(sub)
     return parser
 
 
