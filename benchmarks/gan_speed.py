@@ -19,11 +19,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from timing import median_ms, served  # noqa: E402
-
 from genlab.models import sampling  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.tabs import gan as gan_tab  # noqa: E402
+
+from timing import median_ms, served  # noqa: E402
 
 BARE_APP = """
 import gradio as gr

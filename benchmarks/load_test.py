@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
-from timing import served  # noqa: E402
 
 from genlab.models.diffusion import schedulers  # noqa: E402
+
+from timing import served  # noqa: E402
 
 DIFFUSION_DEFAULT = dataclasses.astuple(schedulers.SamplerSettings())  # the tab's default scheduler, steps, guidance
 # endpoint -> (api name, arguments for a seed); each is a typical request of that tab

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
+
 from load_test import ENDPOINTS, rss_mb  # noqa: E402
 from timing import served  # noqa: E402
 

@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
-from timing import served  # noqa: E402
 
 from genlab.data import datasets, mnist  # noqa: E402
 from genlab.params import tunable as params_of  # noqa: E402
 from genlab.registry import FAMILIES  # noqa: E402
+
+from timing import served  # noqa: E402
 
 
 def bare_loop(family, steps: int, batch_size: int) -> float:

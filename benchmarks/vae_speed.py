@@ -13,13 +13,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from timing import median_ms  # noqa: E402
-
 from genlab.data import mnist  # noqa: E402
 from genlab.ui.digit_input import SOURCES, ReferenceDigits  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui.tabs import vae as vae_tab  # noqa: E402
+
+from timing import median_ms  # noqa: E402
 
 
 def main() -> None:

@@ -10,10 +10,10 @@ os.environ.setdefault("GENLAB_DEVICE", "cpu")
 # the tests must work for users without the full MNIST files: hide any configured copy
 os.environ.pop("GENLAB_DATA_DIR", None)
 
-from tiny_configs import TINY  # noqa: E402
-
 from genlab import weights  # noqa: E402
 from genlab.registry import FAMILIES  # noqa: E402
+
+from tiny_configs import TINY  # noqa: E402
 
 torch.set_num_threads(2)
 

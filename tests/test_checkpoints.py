@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY, poison_step, tiny, training_data
 from safetensors import SafetensorError
 
 from genlab import weights
 from genlab.train import checkpoints
 from genlab.train.loop import NonFiniteLoss, train
+
+from conftest import TINY, poison_step, tiny, training_data
 
 ROOT = Path(__file__).resolve().parent.parent
 

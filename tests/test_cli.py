@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, tiny
 from PIL import Image
 
 from genlab import images, weights
 from genlab.cli import main as cli
 from genlab.data import mnist
 from genlab.registry import FAMILIES, IMAGE_FAMILIES
+
+from conftest import TINY, tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import huggingface_hub
 import pytest
-from conftest import tiny
 
 from genlab import weights
-from genlab.cli import deploy
-from genlab.cli import main as cli
+from genlab.cli import deploy, main as cli
 from genlab.registry import FAMILIES
 from genlab.ui import gpu as gpu_module
+
+from conftest import tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -258,8 +258,7 @@ def test_zero_gpu_spaces_get_training_runs_that_stop_before_the_gpu_is_taken(mon
     import types
 
     from genlab import limits
-    from genlab.ui import build_app
-    from genlab.ui import gpu as gpu_module
+    from genlab.ui import build_app, gpu as gpu_module
     fake = types.ModuleType("spaces")
     fake.GPU = lambda duration: (lambda fn: fn)
     monkeypatch.setitem(sys.modules, "spaces", fake)

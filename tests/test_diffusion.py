@@ -7,12 +7,13 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
-from conftest import tiny
 from diffusers import DDIMPipeline, DDPMPipeline, UNet2DModel
 
 from genlab.models.diffusion import denoising, schedulers, viewer
 from genlab.params import RequestError
 from genlab.registry import FAMILIES
+
+from conftest import tiny
 
 FAMILY = FAMILIES["diffusion"]
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import tiny
 from gradio_client import Client
 from PIL import Image
 
@@ -12,8 +11,9 @@ from genlab.eval import compare
 from genlab.registry import FAMILIES
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
-from genlab.ui.tabs import compare as compare_tab
-from genlab.ui.tabs import diffusion as diffusion_tab
+from genlab.ui.tabs import compare as compare_tab, diffusion as diffusion_tab
+
+from conftest import tiny
 
 
 class TinyStore:

@@ -4,7 +4,6 @@ import dataclasses
 
 import pytest
 import torch
-from conftest import poison_step, tiny, training_data
 
 from genlab import weights
 from genlab.data import datasets, mnist
@@ -12,6 +11,8 @@ from genlab.models import sampling
 from genlab.models.base import evaluating
 from genlab.registry import FAMILIES
 from genlab.train.loop import NonFiniteLoss, Progress, train
+
+from conftest import poison_step, tiny, training_data
 
 
 def batches(family, model, batch_size=8):

@@ -5,7 +5,6 @@ import re
 
 import pytest
 import torch
-from conftest import TEXT, TINY, no_model_work
 
 from genlab import limits, params
 from genlab.params import RequestError
@@ -13,6 +12,8 @@ from genlab.registry import FAMILIES
 from genlab.train import memory_estimate
 from genlab.ui import train_run
 from genlab.ui.store import ModelStore
+
+from conftest import TEXT, TINY, no_model_work
 
 # issue 15: passes every other public limit (4.9M parameters), yet batch 256 took the server down
 LARGE_GPT = {"context": 1024, "n_layer": 2, "n_head": 8, "n_embd": 448}

@@ -32,9 +32,9 @@ def test_intra_class_diversity_is_zero_for_copies_and_grows_with_spread():
 
 
 def test_evaluate_runs_end_to_end_on_tiny_models_and_the_bundled_sample():
-    from conftest import tiny
-
     from genlab.registry import FAMILIES
+
+    from conftest import tiny
 
     judge = tiny(FAMILIES["judge"]).eval()
     result = metrics.evaluate(FAMILIES["gan"], tiny(FAMILIES["gan"]).eval(), judge, n=100, progress=lambda m: None)

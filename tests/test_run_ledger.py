@@ -4,7 +4,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import TEXT, TINY
 
 from genlab import limits
 from genlab.params import RequestError
@@ -13,6 +12,8 @@ from genlab.ui import train_run
 from genlab.ui.run_ledger import RunLedger
 from genlab.ui.store import ModelStore
 from genlab.ui.tabs import train as train_tab
+
+from conftest import TEXT, TINY
 
 
 def tiny_run(name, steps=3):

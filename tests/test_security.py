@@ -6,11 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import no_model_work
 
 from genlab import weights
 from genlab.models import sampling
 from genlab.registry import get_family
+
+from conftest import no_model_work
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "weights" / "gan" / "model.safetensors"

@@ -104,10 +104,10 @@ def test_text_metrics_beat_the_5_gram_baseline_and_meet_the_target(name):
 @pytest.mark.parametrize("name", sorted(TEXT_TARGETS))
 def test_shipped_text_models_write_english_they_never_saw(name):
     """On original prose (not Shakespeare), a trained model is far better than chance (ln 65 = 4.17 nats)."""
-    from conftest import TEXT
-
     from genlab.eval import text_metrics
     from genlab.models.text import generation
+
+    from conftest import TEXT
     model = weights.load(FAMILIES[name])
     loss, _ = text_metrics.sliding_loss(model, model.vocab.encode(TEXT[:1000]), model.context)
     assert loss < 2.2

@@ -2,12 +2,13 @@
 
 import time
 
-from conftest import TINY
 from gradio_client import Client
 from gradio_client.utils import Status
 
 from genlab.registry import FAMILIES
 from genlab.ui.tabs import train as train_tab
+
+from conftest import TINY
 
 
 def _stop_after_first_picture(client: Client) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "genlab"
 
@@ -133,8 +132,7 @@ def test_readme_generated_parts_are_current():
 def test_readme_command_rewrites_stale_parts_and_keeps_the_rest(tmp_path):
     import shutil
 
-    from genlab.cli import main as cli
-    from genlab.cli import readme
+    from genlab.cli import main as cli, readme
     shutil.copy(ROOT / "README.md", tmp_path / "README.md")
     (tmp_path / "spaces.yaml").write_text((ROOT / "spaces.yaml").read_text().replace("title: genlab", "title: mylab"))
     stale = (tmp_path / "README.md").read_text().replace("| judge |", "| old judge |")

@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-from conftest import TEXT, tiny
 
 from genlab.data import corpus, datasets
 from genlab.data.download import DataError
@@ -12,6 +11,8 @@ from genlab.eval import text_metrics
 from genlab.models.text import generation
 from genlab.params import RequestError
 from genlab.registry import FAMILIES, TEXT_FAMILIES
+
+from conftest import TEXT, tiny
 
 
 def test_text_families_are_registered():

@@ -2,13 +2,14 @@
 
 import pandas as pd
 import pytest
-from conftest import tiny
 from gradio_client import Client
 
 from genlab import weights
 from genlab.params import RequestError
 from genlab.registry import FAMILIES, TEXT_FAMILIES
 from genlab.ui.tabs import text as text_tab
+
+from conftest import tiny
 
 
 class TinyStore:

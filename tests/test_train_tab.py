@@ -5,7 +5,6 @@ import time
 
 import numpy as np
 import pytest
-from conftest import TEXT, TINY, no_model_work, poison_step
 
 from genlab import limits
 from genlab.models.base import held_out_losses
@@ -15,8 +14,9 @@ from genlab.train import checkpoints
 from genlab.train.loop import NonFiniteLoss
 from genlab.ui import train_run
 from genlab.ui.store import ModelStore, model_choices
-from genlab.ui.tabs import gan as gan_tab
-from genlab.ui.tabs import train as train_tab
+from genlab.ui.tabs import gan as gan_tab, train as train_tab
+
+from conftest import TEXT, TINY, no_model_work, poison_step
 
 
 @pytest.fixture(autouse=True)
@@ -164,9 +164,10 @@ def test_download_zips_config_and_weights(ctx):
 
 def test_held_out_evaluation_leaves_the_training_random_stream_alone():
     import torch
-    from conftest import tiny
 
     from genlab.data import mnist
+
+    from conftest import tiny
     family = FAMILIES["vae"]  # its loss samples (binarisation, reparameterisation)
     batch = next(mnist.image_batches(mnist.load_sample("test"), 16, seed=0))
     model = tiny(family)

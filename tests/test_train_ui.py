@@ -3,11 +3,12 @@
 import time
 
 import pytest
-from conftest import TINY
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from genlab.ui.tabs import train as train_tab
+
+from conftest import TINY
 
 
 def test_a_second_start_is_told_the_server_is_busy_at_once_and_trains_once_it_is_free(server, monkeypatch):

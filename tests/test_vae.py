@@ -3,10 +3,11 @@
 import math
 
 import torch
-from conftest import tiny
 
 from genlab.data import mnist
 from genlab.registry import FAMILIES
+
+from conftest import tiny
 
 
 def brute_force_log_likelihood(vae, binary: torch.Tensor) -> torch.Tensor:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY, tiny
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from genlab import params, weights
 from genlab.registry import FAMILIES
+
+from conftest import TINY, tiny
 
 GAN = FAMILIES["gan"]
 

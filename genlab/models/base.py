@@ -8,8 +8,7 @@ the GAN does with its two optimisers.
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import (Callable, ContextManager, Dict, Iterator, Literal,
-                    Optional, Tuple)
+from typing import Callable, ContextManager, Dict, Iterator, Literal, Optional, Tuple
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin

@@ -18,8 +18,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab.models import ema
-from genlab.models.base import (Family, GenerativeModel, TrainConfig,
-                                latent_noise, model_device)
+from genlab.models.base import Family, GenerativeModel, TrainConfig, latent_noise, model_device
 from genlab.params import param
 
 

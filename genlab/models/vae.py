@@ -16,8 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genlab.data import mnist
-from genlab.models.base import (Family, GenerativeModel, TrainConfig,
-                                evaluating, latent_noise, model_device)
+from genlab.models.base import Family, GenerativeModel, TrainConfig, evaluating, latent_noise, model_device
 from genlab.models.sampling import INTERPOLATION_STEPS, slerp
 from genlab.params import check_value, param
 

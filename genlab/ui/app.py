@@ -18,8 +18,7 @@ from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
-from genlab.ui.tabs import (compare, diffusion, gan, text, train,  # noqa: E402
-                            vae)
+from genlab.ui.tabs import compare, diffusion, gan, text, train, vae  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab

@@ -19,8 +19,7 @@ import torch
 from genlab import images, params, weights
 from genlab.data import corpus, datasets
 from genlab.data.download import DataError
-from genlab.limits import LOCAL, TrainLimits
-from genlab.limits import check as check_limits
+from genlab.limits import LOCAL, TrainLimits, check as check_limits
 from genlab.models.base import TrainConfig, held_out_losses
 from genlab.params import RequestError
 from genlab.registry import get_family
