@@ -82,7 +82,7 @@ def test_dry_run_of_this_checkout_lists_files_with_sizes_and_skips_the_rest(caps
     assert cli.main(["deploy", "--dry-run"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line for line in out.splitlines()}
-    for path in ("app.py", "requirements.txt", "README.md", "genlab/cli/main.py", "genlab/ui/app.py",
+    for path in ("app.py", "requirements.txt", "README.md", "genlab/cli/main.py", "genlab/ui/app.py", "genlab/ui/docs/gan.md",
                  "weights/gan/model.safetensors"):
         assert path in rows, path
     size = (ROOT / "weights/gan/model.safetensors").stat().st_size

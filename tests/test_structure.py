@@ -63,6 +63,14 @@ def test_only_the_ui_imports_gradio():
     assert offenders == []
 
 
+def test_every_tab_explainer_is_shown_and_every_shown_one_exists():
+    shown = set()
+    for path in (PACKAGE / "ui" / "tabs").glob("*.py"):
+        shown.update(re.findall(r'docs\.explainer\("(\w+)"\)', path.read_text()))
+    written = {p.stem for p in (PACKAGE / "ui" / "docs").glob("*.md")}
+    assert shown == written and {"gan", "vae", "diffusion", "text", "train", "compare"} <= shown
+
+
 def test_no_two_classes_share_a_name():
     seen = {}
     for path, rel in modules():

@@ -7,16 +7,10 @@ import gradio as gr
 from genlab import images
 from genlab.eval import compare
 from genlab.models import sampling
+from genlab.ui import docs
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.store import ModelStore
-
-EXPLAINER = """Each family draws the same digit with the same seed; the table puts the time this click took
-next to each model's measured quality (`python -m genlab eval <family>`, 10,000 samples): **FID / floor**
-(1.0 would be as close to the test digits as real training digits are; lower is better),
-**class fidelity** (how often the judge sees the digit that was asked for) and the classifier
-**inception score** (10 = confident and balanced). The trade-off to look for: the GAN answers in one
-network call, diffusion needs many, and the VAE cannot be asked for a digit at all."""
 
 
 def compare_digits(store: ModelStore, digit, n, seed):
@@ -38,6 +32,6 @@ def build(demo: gr.Blocks, shared) -> None:
     grids = [gr.Image(label=f.title, format="png", image_mode="L", elem_id=f"compare-{f.name}",
                       elem_classes=["compare-grid"]) for f in compare.image_families()]
     figures = gr.Markdown(elem_id="compare-table")
-    gr.Markdown(EXPLAINER)
+    docs.explainer("compare")
     button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(compare_digits, store))), [digit, n, seed],
                  [*grids, figures], api_name="compare", **store.lane("denoising"))

@@ -12,36 +12,11 @@ from genlab import images, params
 from genlab.eval import metrics
 from genlab.models import sampling
 from genlab.params import RequestError
-from genlab.ui import forms
+from genlab.ui import docs, forms
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore
-
-HOW_IT_WORKS = r"""
-### How it works
-A **generator** G turns a random vector z (64 numbers drawn from a standard normal) and a digit
-label y into a 28x28 image. A **discriminator** D sees real digits and G's digits, each with its
-label, and outputs how real the pair looks. They play the adversarial game of Goodfellow et al.
-(2014):
-
-$$\min_G \max_D \; \mathbb{E}_{x,y}[\log D(x, y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z, y), y))]$$
-
-Early on D wins easily, and $\log(1 - D(G(z)))$ is flat exactly where G is worst, so we train G
-with the **non-saturating** loss instead: maximise $\log D(G(z, y), y)$. Same fixed point, strong
-gradients when G is bad.
-
-**Conditioning.** G gets a learned embedding of y next to z; D scores the pair with a projection
-head, $D(x, y) = \psi(h(x)) + \langle e_y, h(x) \rangle$ (Miyato & Koyama 2018), so an image that is a
-fine 3 but was asked to be a 7 is still "fake". That is why choosing a digit works.
-
-**What you can play with.** The seed fixes z: same seed, same image. *Truncation* redraws any
-component of z outside [-t, t]: lower t gives cleaner, more typical and less varied digits.
-*Interpolation* walks the great circle between two seeds' z, showing that nearby latents make
-similar digits. The digits come from an exponential moving average of G's weights, which smooths
-away the step-to-step wobble of adversarial training. The **judge** is a separate MNIST classifier
-(99%+ test accuracy): where it disagrees with the digit you asked for, the generator got it wrong.
-"""
 
 
 def _truncation(value):
@@ -147,8 +122,7 @@ def build(demo: gr.Blocks, shared) -> None:
         with gr.Row():
             animation = gr.Image(label="Animation", type="filepath", elem_id="gan-gif")
             download = gr.File(label="Download the GIF")
-    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
-                                                {"left": "$", "right": "$", "display": False}])
+    docs.explainer("gan")
 
     inputs = [digit, n, seed, truncation, model, session]
     # batched across users when $GENLAB_MAX_BATCH > 1: one generator pass serves everyone waiting

@@ -10,7 +10,7 @@ import pandas as pd
 from genlab.models.text import generation
 from genlab.params import RequestError, check_value
 from genlab.registry import FAMILIES, TEXT_FAMILIES
-from genlab.ui import forms
+from genlab.ui import docs, forms
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
 from genlab.ui.store import PRETRAINED, ModelStore
@@ -18,30 +18,6 @@ from genlab.ui.store import PRETRAINED, ModelStore
 STREAM_SECONDS = 1 / 30  # at most this often a growing text is sent (about one screen refresh)
 SWEEP_MAX_CHARS = 500  # the sweep makes three texts: keep it quick
 VISIBLE = {"\n": "⏎", " ": "␣", "\t": "⇥"}  # how invisible characters appear in the alternatives
-
-HOW_IT_WORKS = r"""
-### How it works
-These models learned one thing: given the text so far, **predict the next character**. Training
-shows them a million characters of Shakespeare and nudges them to give the true next character a
-high probability (the loss is $-\log p$, in nats; divide by $\ln 2$ for bits per character).
-Generating is the same prediction in a loop: the model outputs a probability for each of the 65
-characters it knows, one is drawn, appended, and the model predicts again.
-
-**What the knobs do to that distribution** (before each draw):
-- **Temperature** $T$ divides the model's scores (logits) before the softmax, $p_i \propto p_i^{1/T}$:
-  below 1 sharpens it toward the likeliest characters (safer, repetitive), above 1 flattens it
-  (more surprising, more misspelt). $T = 0$ is greedy: always the single likeliest character.
-- **Top-k** keeps only the k likeliest characters and renormalises; 0 keeps all.
-- **Top-p** (nucleus sampling) keeps the smallest set of likeliest characters whose probabilities
-  add up to p, so the cut adapts: narrow where the model is sure, wide where it is not.
-
-**The two models.** The **GPT** is a small transformer: every position attends to every earlier one
-in its window (128 characters) at once; while generating, a key/value cache keeps the earlier
-positions' keys and values, so each new character costs one position's work instead of the whole
-window's. The **LSTM** reads one character at a time and carries a memory vector forward, so its
-cost per character never grows. In the token view, red marks characters the model found
-surprising; click one to see the five characters it thought most likely there.
-"""
 
 
 def _visible(char: str) -> str:
@@ -146,8 +122,7 @@ def build(demo: gr.Blocks, shared) -> None:
         with gr.Row():
             sweep_out = [gr.Textbox(label=f"Temperature {i + 1}", lines=10, elem_id=f"text-sweep-{i + 1}")
                          for i in range(3)]
-    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
-                                                {"left": "$", "right": "$", "display": False}])
+    docs.explainer("text")
 
     event = go.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(stream_text, store))),
                      [family, model, prompt, n_chars, temperature, top_k, top_p, seed, session],

@@ -15,26 +15,12 @@ from genlab.data import corpus, mnist
 from genlab.data.download import DataError
 from genlab.models.base import TrainConfig
 from genlab.registry import FAMILIES, TEXT_FAMILIES
-from genlab.ui import forms
+from genlab.ui import docs, forms
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import TRAIN_GPU_SECONDS, gpu
-from genlab.ui.train_run import (TrainContext, TrainFrame, download,
-                                 preview_at, stream_run)
+from genlab.ui.train_run import TrainContext, TrainFrame, download, preview_at, stream_run
 
 PRESETS = ("quick", "shipped")
-
-HOW_IT_WORKS = """
-### How training works here
-Every family trains with the same loop: draw a batch, take one optimiser step (for the GAN: one
-discriminator and one generator step), report the losses. The plot shows the training losses and,
-at every preview, the same losses on **held-out** test digits the model never trains on: when the
-two drift apart, the model is memorising. For image models each preview samples the *same* noise,
-so frames differ only by what the model learned, and the judge's histogram shows which digits it
-sees: a spike means **mode collapse**. Text models show a sample from the same seed at every preview:
-watch it go from random letters to words, names and line breaks. **Stop** ends the run within one step and keeps a
-checkpoint; **Resume** continues from it, bit for bit where it left off. Finished or stopped runs
-appear as a model choice in their family's tab (for this browser session only).
-"""
 
 
 def preset(family, name: str) -> Tuple[TrainConfig, object]:
@@ -178,7 +164,7 @@ def build(demo: gr.Blocks, shared) -> None:
     timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
                          elem_id="train-timeline")
     zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
-    gr.Markdown(HOW_IT_WORKS)
+    docs.explainer("train")
 
     family.change(lambda n: [gr.Row(visible=n == k) for k in names] +
                   [gr.Group(visible=n in TEXT_FAMILIES), gr.Image(visible=n not in TEXT_FAMILIES),

@@ -14,7 +14,7 @@ from PIL import Image
 from genlab import images
 from genlab.eval import metrics
 from genlab.models import sampling, vae
-from genlab.ui import forms
+from genlab.ui import docs, forms
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
 from genlab.ui.errors import user_errors
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
@@ -23,23 +23,6 @@ from genlab.ui.store import ModelStore
 
 MAP_POINTS = 2000  # test encodings drawn on the map
 GRID = 15  # manifold grid size
-
-HOW_IT_WORKS = r"""
-### How it works
-The **encoder** maps a digit x to a Gaussian q(z|x) over a 16-number code z; the **decoder** maps
-z back to a probability for every pixel being ink (a Bernoulli decoder; you see those
-probabilities). Training maximises the evidence lower bound (Kingma & Welling 2014):
-
-$$\log p(x) \ge \mathrm{ELBO} = \mathbb{E}_{q(z|x)}[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,p(z))$$
-
-The first term rewards faithful reconstructions; the **KL term** pulls every code towards the
-prior N(0, I), which packs the codes into one smooth cloud without holes. That is why the map
-below shows overlapping clusters instead of scattered islands, why any point of it decodes to a
-plausible digit, and why interpolations morph smoothly. The **reparameterisation trick** writes
-the sample as z = mu + sigma * eps with eps ~ N(0, I), so gradients flow through mu and sigma.
-The test NLL in the model card is estimated with 200 importance samples per digit (Burda et al.
-2016), a tighter bound than the ELBO.
-"""
 
 
 class Encodings:
@@ -154,7 +137,7 @@ def build(demo: gr.Blocks, shared) -> None:
             seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
             draw = gr.Button("Sample", elem_id="vae-sample")
         prior = gr.Image(label="Decoded prior samples", format="png", elem_id="vae-prior")
-    gr.Markdown(HOW_IT_WORKS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True}])
+    docs.explainer("vae")
 
     one = [*picker, model, session]
     recon_event = go.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(reconstruction, store, test))), one, [triptych, terms],
