@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/gan_speed.py [--repeats 50] [--starts 3]
 Prints one table; every figure is a median measured in this run, so ratios are fair even
-when the machine is busy. "Ready" is the page answering; the app serves it before torch loads
-(genlab.lazy), so the table also shows how long a first click made at that moment takes.
+when the machine is busy. "Ready" is the page answering; the first grid is what someone who
+clicks the moment the page answers waits, from `python app.py`.
 """
 
 import argparse
@@ -39,8 +39,7 @@ def seconds_to_ready(argv) -> float:
 
 
 def seconds_to_first_grid() -> float:
-    """`python app.py` start to its first 64-digit GAN grid, asked for the moment the page answers:
-    what someone who clicks at once waits, torch loading included (the page is served before it)."""
+    """`python app.py` start to its first 64-digit GAN grid, asked for the moment the page answers."""
     from gradio_client import Client
 
     began = time.perf_counter()

@@ -100,7 +100,7 @@ class GAN(GenerativeModel):
 
         During training those statistics are copied from the live generator, whose weights differ
         from the average; "standing statistics" (Brock et al. 2019) measured on the averaged weights
-        cut the judge-FID of the shipped model by about a fifth. Fixed noise: deterministic, and the
+        fit them better (README, "Design choices, measured"). Fixed noise: deterministic, and the
         training RNG is untouched.
         """
         g = self.generator_ema

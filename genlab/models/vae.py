@@ -211,5 +211,5 @@ FAMILY = Family(
     quick_recipe=TrainConfig(steps=500, batch_size=128, lr=2e-3, warmup_steps=50, schedule="cosine"),
     conditional=False,
     extra_metrics=("likelihood",),
-    storage_dtype="float16",  # 3.3M parameters: 13 MB in float32, 6.6 MB in float16
+    storage_dtype="float16",  # halves the shipped file; float16 keeps its digits
 )

@@ -2,9 +2,8 @@
 
 glibc gives each thread that allocates its own arena (up to 8 per core) and rarely returns their
 freed pages; Gradio answers from a pool of worker threads, so memory climbs with the threads used
-rather than with the work. Measured with benchmarks/load_test.py (32 users on every endpoint, 60 s,
-2 cores): +174 MB over 141 requests with glibc's default, +81 MB over 139 with this cap (+53 MB over
-148 with MALLOC_ARENA_MAX=2 set before start, which also covers threads made during imports).
+rather than with the work. The cap roughly halves that growth (README, "Design choices, measured";
+benchmarks/load_test.py); MALLOC_ARENA_MAX=2 set before start also covers threads made during imports.
 """
 
 import ctypes

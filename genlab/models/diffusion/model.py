@@ -21,7 +21,7 @@ from genlab.models.base import Family, GenerativeModel, TrainConfig
 from genlab.models.diffusion import denoising, schedulers
 from genlab.params import param
 
-if TYPE_CHECKING:  # diffusers is imported on first use: at import time it adds ~2 s to the app's start
+if TYPE_CHECKING:  # diffusers is imported on first use: it is slow to import and the first page needs none of it
     from diffusers import UNet2DModel
 
 @dataclass
@@ -105,8 +105,7 @@ class Diffusion(GenerativeModel):
         "leading" spacing starts few-step solvers one stride below t = T. The cosine schedule's last
         noise levels have abar_t near 0 (2e-9 at t = 999), where the clean-image guess
         (x_t - sqrt(1 - abar) eps) / sqrt(abar) multiplies any error in eps by 1/sqrt(abar), about
-        20,000: measured on the shipped model, DPM-Solver++ from t = 999 makes noise (judge fidelity
-        0.3), from one stride below it makes digits (1.0)."""
+        20,000, so DPM-Solver++ started at t = 999 makes noise (README, "Design choices, measured")."""
         return {"num_train_timesteps": self.config.train_timesteps, "beta_schedule": self.config.beta_schedule,
                 "prediction_type": "epsilon", "clip_sample": True, "timestep_spacing": "leading"}
 

@@ -14,18 +14,18 @@ from genlab.params import check_value, param
 @dataclass(frozen=True)
 class SchedulerChoice:
     title: str
-    cls: str  # the diffusers class, imported on first use (it adds ~2 s to the app's start)
+    cls: str  # the diffusers class, imported on first use (see diffusion/model.py)
     overrides: Dict[str, object]
     max_steps: int  # more steps than this buys nothing for this solver
     default_steps: int
-    default_guidance: float = 2.0  # the noise-free solvers need w = 2 for clear digits (fidelity 0.995 at 10 steps)
+    default_guidance: float = 2.0  # the noise-free solvers need w = 2 for clear digits (benchmarks/diffusion_guidance.py)
 
 
 # keyed by the name people type (CLI --scheduler, the tab's radio, metrics.json)
 SCHEDULERS = {
     "ddpm": SchedulerChoice("DDPM (ancestral, Ho et al. 2020)", "DDPMScheduler", {}, 1000, 1000),
     # DDIM without clipping: it clips its x_0 guess but keeps the unclipped eps, and under guidance the two
-    # disagree; measured on the shipped model, DDIM-25 at guidance 2 gives judge fidelity 0.6 clipped, 1.0 not
+    # disagree, which blurs digits (README, "Design choices, measured")
     "ddim": SchedulerChoice("DDIM (deterministic, Song et al. 2021)", "DDIMScheduler", {"clip_sample": False}, 1000, 25),
     "dpm++": SchedulerChoice("DPM-Solver++ 2M (Lu et al. 2022)", "DPMSolverMultistepScheduler",
                              {"algorithm_type": "dpmsolver++", "solver_order": 2}, 200, 10),

@@ -56,9 +56,8 @@ def sample_grids(store: ModelStore, digits, ns, seeds, truncations, models, sess
 def max_batch() -> int:
     """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1, the default, turns batching off).
 
-    Off by default: with 32 users on 2 CPU cores batching (16) answered 29.3/s against 22.8-26.8/s
-    unbatched, but the server grew by 165 MB over 880 requests instead of 43-62 MB, and unbatched
-    already meets p95 <= 2 s (1.52-1.56 s; benchmarks/load_test.py --endpoints gan --batching off on off)."""
+    Off by default: batching buys a little throughput for a server that grows faster in memory
+    (README, "Design choices, measured"; benchmarks/load_test.py --endpoints gan --batching off on off)."""
     return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "1")), int, 1, 64)
 
 
