@@ -194,3 +194,25 @@ def test_a_refused_request_logs_one_line_and_no_traceback(caplog, capsys):
         user_errors(handler)()
     assert [r.getMessage() for r in caplog.records] == ["refused a request: seed must be 0-2147483647"]
     assert raised.value.print_exception is False  # Gradio prints no traceback for it
+
+
+def test_a_handler_binds_its_arguments_keeps_streams_and_shows_user_errors():
+    import inspect
+
+    import gradio as gr
+
+    from genlab.ui import handlers
+
+    def grid(store, n):
+        if n < 1:
+            raise RequestError("Number of samples must be 1-64")
+        return store, n
+
+    def stream(store, n):
+        yield store
+        yield n
+    assert handlers.handler(grid, "store")(3) == ("store", 3)
+    streaming = handlers.handler(stream, "store", gpu_seconds=20)
+    assert inspect.isgeneratorfunction(streaming) and list(streaming(4)) == ["store", 4]  # Gradio streams it
+    with pytest.raises(gr.Error, match="Number of samples must be 1-64"):
+        handlers.handler(grid, "store", gpu_seconds=20)(0)

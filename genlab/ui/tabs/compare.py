@@ -1,6 +1,5 @@
 """The Compare tab: one digit from every image family side by side, with time and quality figures."""
 
-from functools import partial
 
 import gradio as gr
 
@@ -8,8 +7,8 @@ from genlab import images
 from genlab.eval import compare
 from genlab.models import sampling
 from genlab.ui import docs
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.store import ModelStore
 
 
@@ -33,5 +32,5 @@ def build(demo: gr.Blocks, shared) -> None:
                       elem_classes=["compare-grid"]) for f in compare.image_families()]
     figures = gr.Markdown(elem_id="compare-table")
     docs.explainer("compare")
-    button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(compare_digits, store))), [digit, n, seed],
+    button.click(handler(compare_digits, store, gpu_seconds=SAMPLE_GPU_SECONDS), [digit, n, seed],
                  [*grids, figures], api_name="compare", **store.lane("denoising"))

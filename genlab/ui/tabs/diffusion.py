@@ -1,7 +1,6 @@
 """The Diffusion tab: sample digits and watch them emerge from noise, step by step."""
 
 import time
-from functools import partial
 
 import gradio as gr
 
@@ -10,8 +9,8 @@ from genlab.limits import TrainLimits
 from genlab.models import sampling
 from genlab.models.diffusion import schedulers, viewer
 from genlab.ui import docs, forms
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import DENOISE_GPU_SECONDS, gpu
+from genlab.ui.gpu import DENOISE_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore
 
@@ -85,8 +84,8 @@ def build(demo: gr.Blocks, shared) -> None:
     scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
                                    gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
                      scheduler, [steps, guidance], api_visibility="private", queue=False)
-    handler = user_errors(gpu(DENOISE_GPU_SECONDS)(partial(denoise_stream, store, shared.outputs, shared.trainer.limits)))
-    event = button.click(handler, [digit, n, seed, scheduler, steps, guidance, model, session],
+    sample = handler(denoise_stream, store, shared.outputs, shared.trainer.limits, gpu_seconds=DENOISE_GPU_SECONDS)
+    event = button.click(sample, [digit, n, seed, scheduler, steps, guidance, model, session],
                          [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **concurrency)
     stop.click(None, None, None, cancels=[event])
-    scrubber.release(user_errors(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub", queue=False)
+    scrubber.release(handler(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub", queue=False)

@@ -1,7 +1,6 @@
 """The GAN tab: sample digits, see what the judge makes of them, walk between two latents."""
 
 import os
-from functools import partial
 from typing import Tuple
 
 import gradio as gr
@@ -13,8 +12,8 @@ from genlab.eval import metrics
 from genlab.models import sampling
 from genlab.params import RequestError
 from genlab.ui import docs, forms
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import PRETRAINED, ModelStore
 
@@ -126,9 +125,9 @@ def build(demo: gr.Blocks, shared) -> None:
     inputs = [digit, n, seed, truncation, model, session]
     # batched across users when $GENLAB_MAX_BATCH > 1: one generator pass serves everyone waiting
     event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
-                  user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(sample_grids, store))), inputs, grid, api_name="gan_sample",
+                  handler(sample_grids, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, grid, api_name="gan_sample",
                   batch=True, max_batch_size=max_batch(), **limits)
-    event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(judge_verdicts, store))), inputs, [verdicts, verdict_text],
+    event.success(handler(judge_verdicts, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, [verdicts, verdict_text],
                   api_name="gan_judge", **limits)
-    i_button.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, shared.outputs))), [i_digit, seed_a, seed_b, steps, truncation, model, session],
+    i_button.click(handler(interpolation, store, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS), [i_digit, seed_a, seed_b, steps, truncation, model, session],
                    [strip, animation, download], api_name="gan_interpolate", **limits)

@@ -1,7 +1,6 @@
 """The Text tab: stream characters from a char-level GPT or LSTM, see what the model thought of each."""
 
 import time
-from functools import partial
 from typing import List, Optional
 
 import gradio as gr
@@ -11,8 +10,8 @@ from genlab.models.text import generation
 from genlab.params import RequestError, check_value
 from genlab.registry import FAMILIES, TEXT_FAMILIES
 from genlab.ui import docs, forms
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import TEXT_GPU_SECONDS, gpu
+from genlab.ui.gpu import TEXT_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.store import PRETRAINED, ModelStore
 
 STREAM_SECONDS = 1 / 30  # at most this often a growing text is sent (about one screen refresh)
@@ -124,16 +123,16 @@ def build(demo: gr.Blocks, shared) -> None:
                          for i in range(3)]
     docs.explainer("text")
 
-    event = go.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(stream_text, store))),
+    event = go.click(handler(stream_text, store, gpu_seconds=TEXT_GPU_SECONDS),
                      [family, model, prompt, n_chars, temperature, top_k, top_p, seed, session],
                      [output, status, view, tokens, position], api_name="text_generate", **limits)
     stop.click(None, None, None, cancels=[event], api_visibility="private")
-    event.success(user_errors(alternatives_at), [tokens, position], [summary, alternatives],
+    event.success(handler(alternatives_at), [tokens, position], [summary, alternatives],
                   api_visibility="private", queue=False)
-    position.release(user_errors(alternatives_at), [tokens, position], [summary, alternatives],
+    position.release(handler(alternatives_at), [tokens, position], [summary, alternatives],
                      api_name="text_alternatives")  # queued: api_open=False then refuses direct calls
-    view.select(user_errors(clicked), tokens, [summary, alternatives, position], api_visibility="private",
+    view.select(handler(clicked), tokens, [summary, alternatives, position], api_visibility="private",
                 queue=False)
-    sweep.click(user_errors(gpu(TEXT_GPU_SECONDS)(partial(temperature_sweep, store))),
+    sweep.click(handler(temperature_sweep, store, gpu_seconds=TEXT_GPU_SECONDS),
                 [family, model, prompt, sweep_chars, *temps, top_k, top_p, seed, session], sweep_out,
                 api_name="text_sweep", **limits)

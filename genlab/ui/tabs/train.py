@@ -4,7 +4,6 @@ Every family gets the same widgets from the registry; there is no per-family cod
 """
 
 import dataclasses
-from functools import partial
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -16,8 +15,8 @@ from genlab.data.download import DataError
 from genlab.models.base import TrainConfig
 from genlab.registry import FAMILIES, TEXT_FAMILIES
 from genlab.ui import docs, forms
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import TRAIN_GPU_SECONDS, gpu
+from genlab.ui.gpu import TRAIN_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.train_run import TrainContext, TrainFrame, download, preview_at, stream_run
 
 PRESETS = ("quick", "shipped")
@@ -177,11 +176,11 @@ def build(demo: gr.Blocks, shared) -> None:
     # one run trains at a time (TrainContext.busy); more slots than runs, so a second Start is told at once
     # that the server is busy instead of waiting unseen in the queue and starting after its user has left
     limits = {"concurrency_id": "train", "concurrency_limit": 4, "show_progress": "hidden"}
-    started = start.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(start_run, ctx, layout))), inputs, outputs,
+    started = start.click(handler(start_run, ctx, layout, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
                           api_name="train_start", **limits)
-    resumed = resume.click(user_errors(gpu(TRAIN_GPU_SECONDS)(partial(resume_run, ctx, layout))), inputs, outputs,
+    resumed = resume.click(handler(resume_run, ctx, layout, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
                            api_name="train_resume", **limits)
     stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
     timeline.input(lambda s, i: preview_outputs(preview_at(ctx, s, i)), [session, timeline], [shown, shown_text],
                    api_visibility="private", queue=False)
-    get_zip.click(user_errors(partial(download, ctx)), session, zipped, api_name="train_download")
+    get_zip.click(handler(download, ctx), session, zipped, api_name="train_download")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from functools import partial
 from typing import Tuple
 
 import gradio as gr
@@ -16,8 +15,8 @@ from genlab.eval import metrics
 from genlab.models import sampling, vae
 from genlab.ui import docs, forms
 from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
-from genlab.ui.errors import user_errors
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS, gpu
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS
+from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.store import ModelStore
 
@@ -140,12 +139,12 @@ def build(demo: gr.Blocks, shared) -> None:
     docs.explainer("vae")
 
     one = [*picker, model, session]
-    recon_event = go.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(reconstruction, store, test))), one, [triptych, terms],
+    recon_event = go.click(handler(reconstruction, store, test, gpu_seconds=SAMPLE_GPU_SECONDS), one, [triptych, terms],
                            api_name="vae_reconstruct", **limits)
-    recon_event.success(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(latent_map, store, test, encodings))), one, [scatter, manifold, map_text],
+    recon_event.success(handler(latent_map, store, test, encodings, gpu_seconds=SAMPLE_GPU_SECONDS), one, [scatter, manifold, map_text],
                         api_name="vae_map", **limits)
-    walk.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(interpolation, store, test, shared.outputs))),
+    walk.click(handler(interpolation, store, test, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS),
                [*picker, *picker_b, steps, mode, model, session], [strip, animation, download],
                api_name="vae_interpolate", **limits)
-    draw.click(user_errors(gpu(SAMPLE_GPU_SECONDS)(partial(prior_samples, store))), [n, seed, model, session], prior,
+    draw.click(handler(prior_samples, store, gpu_seconds=SAMPLE_GPU_SECONDS), [n, seed, model, session], prior,
                api_name="vae_sample", **limits)
