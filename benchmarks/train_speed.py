@@ -38,7 +38,7 @@ def bare_loop(family, steps: int, batch_size: int) -> float:
     model = family.model_cls(family.config_cls()).train()
     optimizers = model.configure_optimizers(recipe)
     dataset = datasets.DATASETS[family.data]
-    batches = dataset.batches(dataset.load("train", download=False), batch_size, seed=0, model=model)
+    batches = dataset.batches(dataset.load("train", download=False), batch_size, seed=0, **model.batch_options())
     model.training_step(next(batches), optimizers)  # warm-up, as our loop's first step is counted
     began = time.perf_counter()
     for _ in range(steps):

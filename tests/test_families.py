@@ -16,7 +16,7 @@ from conftest import poison_step, tiny, training_data
 
 
 def batches(family, model, batch_size=8):
-    return datasets.DATASETS[family.data].batches(training_data(family), batch_size, seed=0, model=model)
+    return datasets.DATASETS[family.data].batches(training_data(family), batch_size, seed=0, **model.batch_options())
 
 
 def test_registry_names_match_keys():

@@ -59,10 +59,10 @@ def test_a_file_that_is_not_tiny_shakespeare_is_refused(monkeypatch, tmp_path):
 def test_text_batches_are_windows_of_the_model_context_and_resume_exactly():
     model = tiny(FAMILIES["gpt"])
     text = corpus.split(TEXT, "train", "t")
-    stream = datasets.DATASETS["text"].batches(text, 4, seed=3, model=model)
+    stream = datasets.DATASETS["text"].batches(text, 4, seed=3, **model.batch_options())
     first, second = next(stream), next(stream)
     assert first.shape == (4, model.context + 1) and first.dtype == torch.long
-    resumed = datasets.DATASETS["text"].batches(text, 4, seed=3, model=model, skip=1)
+    resumed = datasets.DATASETS["text"].batches(text, 4, seed=3, skip=1, **model.batch_options())
     assert torch.equal(next(resumed), second)
     decoded = model.vocab.decode(first[0])
     assert decoded in text.text

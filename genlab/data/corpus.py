@@ -143,17 +143,16 @@ def load_corpus(which: str = "train", *, download: bool = True) -> Corpus:
 
 
 def text_batches(corpus: Corpus, batch_size: int, *, seed: int = 0, device: torch.device | str = "cpu",
-                 skip: int = 0, model=None) -> Iterator[torch.Tensor]:
-    """Endless (B, T + 1) windows of ids at random offsets, T = `model.context` (default 64).
+                 skip: int = 0, vocab: Optional[CharVocab] = None, context: int = 64) -> Iterator[torch.Tensor]:
+    """Endless (B, T + 1) windows of ids at random offsets, T = `context`.
 
-    Ids come from the model's own vocabulary (`model.vocab`), so a resumed or fine-tuned model
-    reads text the way it was built; characters it does not know are refused up front.
+    Ids come from `vocab`, the model's own (the corpus's when None), so a resumed or fine-tuned
+    model reads text the way it was built; characters it does not know are refused up front.
     `skip` batches are drawn and dropped, so a resumed run sees the batches an uninterrupted one would.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    vocab = model.vocab if model is not None else corpus.vocab
-    context = model.context if model is not None else 64
+    vocab = vocab if vocab is not None else corpus.vocab
     ids = vocab.encode(corpus.text)
     if len(ids) < context + 2:
         raise DataError(f"{corpus.source}: too short for windows of {context + 1} characters")

@@ -11,7 +11,7 @@ class Dataset:
     """How one kind of data is loaded, batched and turned into config values for a new model."""
 
     load: Callable[..., object]  # (split, *, download) -> a dataset with `.source` and `len()`
-    batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device, skip, model) -> endless batches
+    batches: Callable[..., Iterator]  # (dataset, batch_size, *, seed, device, skip, **model.batch_options()) -> endless batches
     tag: str  # what model cards name as the dataset
     derive: Callable[[object], Dict[str, object]] = lambda dataset: {}  # config values a new model takes from it
 

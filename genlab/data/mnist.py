@@ -174,10 +174,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def image_batches(digits: Digits, batch_size: int, *, seed: int = 0,
-                  device: torch.device | str = "cpu", skip: int = 0, model=None) -> Iterator[tuple]:
+                  device: torch.device | str = "cpu", skip: int = 0) -> Iterator[tuple]:
     """Endless shuffled (images (B, 1, 28, 28) in [-1, 1], labels (B,)) batches; reshuffles each epoch.
 
-    (`model` is unused: digit batches do not depend on the model; text batches do.)
     `skip` batches are passed over first (without touching the images), so a resumed run sees
     exactly the batches an uninterrupted one would have seen.
     """

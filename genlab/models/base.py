@@ -64,6 +64,10 @@ class GenerativeModel(nn.Module, PyTorchModelHubMixin):
     def finalize(self) -> None:
         """Readies trained weights for use; the loop calls it before every save."""
 
+    def batch_options(self) -> Dict[str, object]:
+        """Keywords for its dataset's `batches` that depend on this model (a text model's vocabulary)."""
+        return {}
+
     def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
                truncation: Optional[float] = None) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not sample")

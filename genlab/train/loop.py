@@ -82,7 +82,7 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
     if not resume:
         torch.manual_seed(recipe.seed)
     batches = datasets.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
-                                                     device=model_device(model), skip=start, model=model)
+                                                     device=model_device(model), skip=start, **model.batch_options())
     done, saved, healthy = start, start, True
     model.train()
     began = last_save = time.perf_counter()

@@ -231,7 +231,7 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
     with loop.grad_on():  # real parameters, even on a thread another handler left in inference mode
         model = family.model_cls(config).to(ctx.store.device)
         held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0,
-                                                               device=ctx.store.device, model=model))
+                                                               device=ctx.store.device, **model.batch_options()))
     judge = _judge(ctx)
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)

@@ -177,6 +177,9 @@ class GPT(GenerativeModel):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
+    def batch_options(self) -> dict:
+        return {"vocab": self.vocab, "context": self.context}  # windows this model reads, in its own ids
+
     def forward(self, ids: torch.Tensor, cache: Optional[KVCache] = None):
         """ids (B, T) -> logits (B, T, V), and the cache (when given) now holding these positions too;
         ids continue the cached positions (none: they start at position 0)."""

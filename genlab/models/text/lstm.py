@@ -55,6 +55,9 @@ class LSTM(GenerativeModel):
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden, len(self.vocab))
 
+    def batch_options(self) -> dict:
+        return {"vocab": self.vocab, "context": self.context}  # windows this model reads, in its own ids
+
     def forward(self, ids: torch.Tensor, state=None):
         """ids (B, T) -> logits (B, T, V) and the new (h, c), each (layers, B, hidden)."""
         out, state = self.rnn(self.embed(ids), state)  # (B, T, hidden)
