@@ -13,6 +13,15 @@ class RequestError(ValueError):
     """A value outside its valid range; the message names the range and is safe to show users."""
 
 
+# every seed a person types (training, sampling, text): 31 bits, so JSON clients, numpy and
+# torch.Generator all take it as it is
+MAX_SEED = 2**31 - 1
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    return check_value(name, value, int, 0, MAX_SEED)
+
+
 def param(default: Any, help: str, low: Optional[float] = None, high: Optional[float] = None,
           choices: Optional[Sequence[str]] = None, derived: bool = False):
     """A dataclass field with `help` and inclusive bounds (`low`/`high`) or a set of `choices`.

@@ -64,3 +64,19 @@ def test_truncated_noise_is_bounded_and_seeded():
     assert torch.equal(z, again)
     free = latent_noise((20000,), torch.Generator().manual_seed(0), torch.device("cpu"))
     assert math.isclose(float(free.std()), 1.0, rel_tol=0.03)
+
+
+def test_every_seed_a_person_types_has_the_one_bound():
+    from genlab import params
+    from genlab.models.base import TrainConfig
+    from genlab.models.diffusion import viewer
+    from genlab.models.text import generation
+    checks = {"sampling": lambda s: sampling.digit_request("3", 1, s).seed,
+              "interpolation": lambda s: sampling.interpolation_request("3", 0, s, 2).seed_b,
+              "diffusion": lambda s: viewer.diffusion_request("3", 1, s, "ddim", 10, 2.0).seed,
+              "text": lambda s: generation.text_request("", 1, 1.0, 0, 1.0, s).seed,
+              "training": lambda s: params.build(TrainConfig, {"seed": s}).seed}
+    for name, check in checks.items():
+        assert check(params.MAX_SEED) == params.MAX_SEED, name
+        with pytest.raises(params.RequestError, match=f"must be from 0 to {params.MAX_SEED}"):
+            check(params.MAX_SEED + 1)

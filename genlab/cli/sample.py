@@ -33,7 +33,7 @@ def digit_request(args: argparse.Namespace) -> sampling.DigitRequest:
     """The web form's checks, with the CLI's own bound on --n."""
     return sampling.DigitRequest(sampling.parse_digit(args.digit),
                                  params.check_value("--n", args.n, int, 1, MAX_CLI_SAMPLES),
-                                 params.check_value("seed", args.seed, int, 0, sampling.MAX_SEED),
+                                 params.check_seed(args.seed),
                                  sampling.parse_truncation(args.truncation))
 
 
@@ -42,7 +42,7 @@ def batch_seed(seed: int, index: int) -> int:
     batch i > 0 with a seed derived from (seed, i): same seed, same digits on every run."""
     if index == 0:
         return seed
-    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) & sampling.MAX_SEED
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) & params.MAX_SEED
 
 
 def sample_in_batches(model, request: sampling.DigitRequest, settings,

@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from genlab.params import param
+from genlab.params import MAX_SEED, param
 
 Optimizers = Dict[str, torch.optim.Optimizer]
 
@@ -32,7 +32,7 @@ class TrainConfig:
                           choices=("constant", "cosine"))
     beta1: float = param(0.9, "Adam first-moment decay", 0.0, 0.999)
     beta2: float = param(0.999, "Adam second-moment decay", 0.0, 0.9999)
-    seed: int = param(0, "seeds model init, data order and noise", 0, 2**31 - 1)
+    seed: int = param(0, "seeds model init, data order and noise", 0, MAX_SEED)
 
 
 class GenerativeModel(nn.Module, PyTorchModelHubMixin):

@@ -13,10 +13,9 @@ from typing import List, Optional, Union
 import torch
 
 from genlab.models import base
-from genlab.params import RequestError, check_value
+from genlab.params import RequestError, check_seed, check_value
 
 MAX_SAMPLES = 100
-MAX_SEED = 2**31 - 1
 TRUNCATION_RANGE = (0.1, 3.0)
 INTERPOLATION_STEPS = (2, 32)
 DIGIT_CHOICES = ["mix"] + [str(d) for d in range(10)]
@@ -52,7 +51,7 @@ def parse_truncation(value) -> Optional[float]:
 
 def digit_request(digit, n, seed, truncation=None) -> DigitRequest:
     return DigitRequest(parse_digit(digit), _integer("number of samples", n, 1, MAX_SAMPLES),
-                        _integer("seed", seed, 0, MAX_SEED), parse_truncation(truncation))
+                        check_seed(seed), parse_truncation(truncation))
 
 
 def labels_for(n: int, digit: Optional[int]) -> torch.Tensor:
@@ -103,7 +102,7 @@ def interpolation_request(digit, seed_a, seed_b, steps, truncation=None) -> Inte
     first = digit_request(digit, 1, seed_a, truncation)
     if first.digit is None:
         raise RequestError("interpolation needs one digit, 0-9 (not 'mix')")
-    return InterpolationRequest(first.digit, first.seed, _integer("seed B", seed_b, 0, MAX_SEED),
+    return InterpolationRequest(first.digit, first.seed, check_seed(seed_b, "seed B"),
                                 _integer("steps", steps, *INTERPOLATION_STEPS), first.truncation)
 
 

@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 
 from genlab.data import mnist, preprocess
-from genlab.params import RequestError, check_value
+from genlab.params import RequestError, check_seed, check_value
 
 SOURCES = ["test digit #", "random test digit of a class", "upload", "sketch"]
 
@@ -58,7 +58,7 @@ def read_digit(test: ReferenceDigits, source, index, digit, seed, upload, sketch
         digits = test.get()
         wanted = check_value("digit", int(digit) if str(digit).isdigit() else digit, int, 0, 9)
         pool = np.flatnonzero(digits.labels == wanted)
-        rng = np.random.default_rng(check_value("seed", seed, int, 0, 2**31 - 1))
+        rng = np.random.default_rng(check_seed(seed))
         return digits.images[rng.choice(pool)]
     if source == SOURCES[2]:
         if not upload:

@@ -26,6 +26,11 @@ def widget(f: dataclasses.Field, value, key: str) -> gr.components.Component:
                      precision=0 if isinstance(value, int) else None, **common)
 
 
+def seed_box(label: str, value: int) -> gr.Number:
+    """A seed field with the one bound every seed check uses (params.MAX_SEED)."""
+    return gr.Number(value, precision=0, minimum=0, maximum=params.MAX_SEED, label=label)
+
+
 def build_form(defaults, prefix: str) -> List[gr.components.Component]:
     """Widgets for every field of the dataclass instance `defaults`, in field order."""
     return [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}") for f in params.tunable(defaults)]

@@ -18,7 +18,7 @@ import torch
 from genlab import images
 from genlab.models import base, sampling
 from genlab.models.diffusion import schedulers
-from genlab.params import RequestError, check_value
+from genlab.params import RequestError, check_seed, check_value
 
 MAX_SAMPLES = 64
 UNCONDITIONAL = "none"
@@ -41,7 +41,7 @@ def diffusion_request(digit, n, seed, scheduler, steps, guidance) -> DiffusionRe
     unconditional = str(digit).strip().lower() == UNCONDITIONAL
     parsed = None if unconditional else sampling.parse_digit(digit)
     return DiffusionRequest(parsed, unconditional, check_value("number of samples", n, int, 1, MAX_SAMPLES),
-                            check_value("seed", seed, int, 0, sampling.MAX_SEED),
+                            check_seed(seed),
                             schedulers.sampler(scheduler, steps, guidance))
 
 

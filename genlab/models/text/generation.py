@@ -16,7 +16,7 @@ import torch
 
 from genlab.data.corpus import listing
 from genlab.models import base
-from genlab.params import RequestError, check_value
+from genlab.params import RequestError, check_seed, check_value
 
 MAX_NEW_CHARS = 2000
 MAX_PROMPT_CHARS = 2000
@@ -46,7 +46,7 @@ def text_request(prompt, n_chars, temperature=1.0, top_k=0, top_p=1.0, seed=0) -
                        check_value("temperature", temperature, float, 0.0, 5.0),
                        check_value("top-k", top_k, int, 0, 1000),
                        check_value("top-p", top_p, float, 0.01, 1.0),
-                       check_value("seed", seed, int, 0, 2**31 - 1))
+                       check_seed(seed))
 
 
 def check_prompt(vocab, prompt: str) -> torch.Tensor:

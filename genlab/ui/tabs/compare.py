@@ -6,7 +6,7 @@ import gradio as gr
 from genlab import images
 from genlab.eval import compare
 from genlab.models import sampling
-from genlab.ui import docs
+from genlab.ui import docs, forms
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.store import ModelStore
@@ -26,7 +26,7 @@ def build(demo: gr.Blocks, shared) -> None:
     with gr.Row():
         digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit", elem_id="compare-digit")
         n = gr.Slider(1, compare.MAX_PER_FAMILY, value=8, step=1, label="Digits per model")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+        seed = forms.seed_box("Seed", 0)
         button = gr.Button("Compare", variant="primary", elem_id="compare-run")
     grids = [gr.Image(label=f.title, format="png", image_mode="L", elem_id=f"compare-{f.name}",
                       elem_classes=["compare-grid"]) for f in compare.image_families()]

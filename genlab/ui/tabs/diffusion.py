@@ -6,7 +6,6 @@ import gradio as gr
 
 from genlab import limits
 from genlab.limits import TrainLimits
-from genlab.models import sampling
 from genlab.models.diffusion import schedulers, viewer
 from genlab.ui import docs, forms
 from genlab.ui.gpu import DENOISE_GPU_SECONDS
@@ -65,7 +64,7 @@ def build(demo: gr.Blocks, shared) -> None:
                                    f"{schedulers.SCHEDULERS['dpm++'].max_steps}")
             guidance = gr.Slider(0, schedulers.MAX_GUIDANCE, value=DEFAULT.guidance, step=0.05,
                                  label="Guidance w", info="1: plain conditional; higher: clearer, less varied")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            seed = forms.seed_box("Seed", 0)
             with gr.Row():
                 button = gr.Button("Sample", variant="primary", elem_id="diffusion-sample")
                 stop = gr.Button("Stop", elem_id="diffusion-stop")

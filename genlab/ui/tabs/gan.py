@@ -99,7 +99,7 @@ def build(demo: gr.Blocks, shared) -> None:
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            seed = forms.seed_box("Seed", 0)
             truncation = gr.Slider(0, sampling.TRUNCATION_RANGE[1], value=0, step=0.1,
                                    label="Truncation t (0 = off)", info="lower: cleaner, less varied")
             button = gr.Button("Sample", variant="primary", elem_id="gan-sample")
@@ -112,8 +112,8 @@ def build(demo: gr.Blocks, shared) -> None:
     with gr.Accordion("Latent interpolation", open=False):
         with gr.Row():
             i_digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit")
-            seed_a = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed A")
-            seed_b = gr.Number(1, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed B")
+            seed_a = forms.seed_box("Seed A", 0)
+            seed_b = forms.seed_box("Seed B", 1)
             steps = gr.Slider(*sampling.INTERPOLATION_STEPS, value=10, step=1, label="Steps")
             i_button = gr.Button("Interpolate", elem_id="gan-interpolate")
         strip = gr.Image(label="Seed A -> seed B", format="png", image_mode="L", elem_id="gan-strip")

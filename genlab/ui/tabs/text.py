@@ -96,7 +96,7 @@ def build(demo: gr.Blocks, shared) -> None:
             temperature = gr.Slider(0, 2, value=0.8, step=0.05, label="Temperature (0 = greedy)")
             top_k = gr.Slider(0, 65, value=0, step=1, label="Top-k (0 = off)")
             top_p = gr.Slider(0.05, 1, value=1.0, step=0.05, label="Top-p (1 = off)")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed")
+            seed = forms.seed_box("Seed", 0)
             with gr.Row():
                 go = gr.Button("Generate", variant="primary", elem_id="text-generate")
                 stop = gr.Button("Stop", variant="stop", elem_id="text-stop")

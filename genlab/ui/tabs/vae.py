@@ -133,7 +133,7 @@ def build(demo: gr.Blocks, shared) -> None:
     with gr.Accordion("Samples from the prior", open=False):
         with gr.Row():
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=sampling.MAX_SEED, label="Seed")
+            seed = forms.seed_box("Seed", 0)
             draw = gr.Button("Sample", elem_id="vae-sample")
         prior = gr.Image(label="Decoded prior samples", format="png", elem_id="vae-prior")
     docs.explainer("vae")
