@@ -106,15 +106,14 @@ class RunData:
 
 
 def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
-    """The user's text split 90/10, or the family's default data."""
+    """The user's text split 90/10, or the family's default data.
+
+    `text` was decoded and checked where it arrived (the Train tab's chosen_text) or is the copy
+    kept beside a run; only the server's size cap is checked again, as every caller's bound."""
     if text is not None and family.data == "text":
         size = len(text.encode("utf-8", errors="surrogatepass"))
         if size > ctx.limits.max_text_bytes:
             raise RequestError(f"your text is {size:,} bytes; at most {ctx.limits.max_text_bytes:,} are accepted here")
-        try:
-            text = corpus.decode_upload(text, "your text")
-        except DataError as err:
-            raise RequestError(str(err)) from None
         return RunData(corpus.split(text, "train", "your text"), corpus.split(text, "test", "your text"), text)
     try:
         return RunData(ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test"))
