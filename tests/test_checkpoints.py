@@ -194,3 +194,17 @@ def test_the_next_save_removes_temp_folders_a_killed_save_left(tmp_path):
     checkpoints.save(folder, model, model.configure_optimizers(gan.recipe), 3, gan.recipe)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt-2-abcdefgh", "ckpt", "ckpt-2"]
     assert checkpoints.read_step(folder) == 3
+
+
+def test_a_new_model_is_seeded_by_its_recipe_and_trainable_in_inference_mode():
+    from genlab.models.base import TrainConfig
+    from genlab.registry import FAMILIES
+    from genlab.train.loop import new_model
+    family = FAMILIES["gan"]
+    config = family.config_cls(**TINY["gan"])
+    with torch.inference_mode():  # a Gradio worker thread another handler left in this mode
+        a, b = (new_model(family, config, TrainConfig(seed=s), "cpu") for s in (3, 3))
+    c = new_model(family, config, TrainConfig(seed=4), "cpu")
+    first = lambda m: next(m.parameters())  # noqa: E731
+    assert torch.equal(first(a), first(b)) and not torch.equal(first(a), first(c))
+    assert not first(a).is_inference() and first(a).requires_grad

@@ -26,7 +26,7 @@ from genlab.eval import cards, metrics
 from genlab.models import sampling, vae
 from genlab.registry import FAMILIES, get_family
 from genlab.train import checkpoints
-from genlab.train.loop import NonFiniteLoss, train
+from genlab.train.loop import NonFiniteLoss, new_model, train
 
 AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "encode")]  # optional verb
 
@@ -73,13 +73,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     dataset = datasets.DATASETS[family.data]
     corpus = dataset.load("train", download=True)
     print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
-    torch.manual_seed(recipe.seed)
     if args.init:
         model = weights.load(family, Path(args.init), device)
     else:
         config = (weights.read_config(family, checkpoint) if args.resume else
                   params.build(family.config_cls, {**dataset.derive(corpus), **model_flags}))
-        model = family.model_cls(config).to(device)
+        model = new_model(family, config, recipe, device)
     out = Path(args.out) if args.out else weights.shipped(family)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from genlab.data import datasets
-from genlab.models.base import Family, TrainConfig, model_device
+from genlab.models.base import Family, GenerativeModel, TrainConfig, model_device
 from genlab.train import checkpoints
 
 __all__ = ["NonFiniteLoss", "Progress", "TrainConfig", "train", "learning_rate"]
@@ -62,6 +62,14 @@ def grad_on() -> Iterator[None]:
     may be resumed on a thread another handler left in inference mode."""
     with torch.inference_mode(False), torch.enable_grad():
         yield
+
+
+def new_model(family: Family, config, recipe: TrainConfig, device) -> GenerativeModel:
+    """A freshly initialised model to train, built alike for the CLI and the UI: its weights are
+    seeded by the recipe, and real (not inference) tensors whatever mode the calling thread is in."""
+    torch.manual_seed(recipe.seed)
+    with grad_on():
+        return family.model_cls(config).to(device)
 
 
 def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,

@@ -226,11 +226,9 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             ctx.store.runs_root.mkdir(parents=True, exist_ok=True)
             (ctx.store.runs_root / f"{name}.txt").write_text(data.own_text, encoding="utf-8")
     train_set, held_out_set = data.train, data.held_out
-    torch.manual_seed(recipe.seed)
-    with loop.grad_on():  # real parameters, even on a thread another handler left in inference mode
-        model = family.model_cls(config).to(ctx.store.device)
-        held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0,
-                                                               device=ctx.store.device, **model.batch_options()))
+    model = loop.new_model(family, config, recipe, ctx.store.device)
+    held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device,
+                                                           **model.batch_options()))
     judge = _judge(ctx)
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)
