@@ -5,7 +5,7 @@ Every `--every` seconds a new visitor (a fresh gradio_client session) starts a t
 or, every third visitor, a GPT on pasted text), watches it for a few seconds, presses Stop and
 never comes back; every fourth visitor instead samples digits on the diffusion tab, whose
 streamed frames land in Gradio's cache. Prints, every minute, the server's resident memory and
-the disk its runs and Gradio's cache use; both must level off (public mode keeps at most TrainLimits.max_runs runs,
+the disk its runs and Gradio's cache use; both must level off (public mode keeps at most ServerLimits.max_runs runs,
 deletes runs idle for an hour and frees timelines), not grow with the number of visitors.
 """
 

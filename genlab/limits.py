@@ -1,7 +1,8 @@
-"""Server-side bounds on training runs: the one place they are defined.
+"""Server-side bounds on what one user may spend: training runs, diffusion requests, uploaded text.
 
 Field bounds (genlab.params) say what makes sense for a model; these say what one server lets
-one user spend. Public mode (a Space, a share link) is much tighter than a local run.
+one user spend. Public mode (a Space, a share link) is much tighter than a local run. They are
+defined here once; the app hands them to the trainer and the tabs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # the app reads these limits before torch has loaded
 
 
 @dataclass(frozen=True)
-class TrainLimits:
+class ServerLimits:
     max_steps: int
     max_batch_size: int
     max_parameters: int
@@ -48,20 +49,20 @@ PUBLIC_STEP_MEMORY = 1.5e9
 
 # a local run is its owner's call up to the whole machine's RAM: a step estimated beyond it would swap or be
 # killed, taking the app with it
-LOCAL = TrainLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600,
+LOCAL = ServerLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_000_000, max_seconds=12 * 3600,
                     max_step_memory=machine_memory())
 # a shared CPU: 64 digits x 100 unguided steps (or x 50 guided) keep one user's request under a minute
-PUBLIC = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
+PUBLIC = ServerLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
                      max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
                      max_step_memory=PUBLIC_STEP_MEMORY)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
-ZERO_GPU = TrainLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
+ZERO_GPU = ServerLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
                        max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
                        max_step_memory=PUBLIC_STEP_MEMORY)
 
 
-def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, config) -> None:
+def check(recipe: TrainConfig, model: nn.Module, limits: ServerLimits, config) -> None:
     """RequestError naming the limit when the run would exceed it; `model` (built from `config`) may
     live on the `meta` device: only its parameters' shapes are read."""
     if recipe.steps > limits.max_steps:
@@ -74,7 +75,7 @@ def check(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, config) ->
     check_memory(recipe, model, limits, config)
 
 
-def check_memory(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, config) -> None:
+def check_memory(recipe: TrainConfig, model: nn.Module, limits: ServerLimits, config) -> None:
     """RequestError giving the estimate and the largest batch that fits, when one training step
     would need more memory than `limits` allow."""
     need = step_memory(model, config)
@@ -89,7 +90,7 @@ def check_memory(recipe: TrainConfig, model: nn.Module, limits: TrainLimits, con
     raise RequestError(f"this run would need about {estimate} per training step; at most {budget} here: {advice}")
 
 
-def check_denoising(samples: int, steps: int, branches: int, limits: TrainLimits) -> None:
+def check_denoising(samples: int, steps: int, branches: int, limits: ServerLimits) -> None:
     """RequestError when one diffusion request would take more than this server lets one user spend.
 
     The cost is counted in network evaluations of one digit: samples x steps x branches, where

@@ -12,6 +12,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from genlab import REPO, limits  # noqa: E402
+from genlab.limits import ServerLimits  # noqa: E402
 from genlab.ui.errors import name_bad_numbers  # noqa: E402
 from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
@@ -36,7 +37,8 @@ class Shared:
     """What the tabs of one app share."""
 
     store: ModelStore  # shipped models and session runs
-    trainer: TrainContext  # the one-run-at-a-time trainer, its limits and data
+    limits: ServerLimits  # what one user may spend here (training runs, diffusion requests, uploads)
+    trainer: TrainContext  # the one-run-at-a-time trainer and its data
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
     outputs: OutputFiles  # downloadable files the tabs write
 
@@ -57,7 +59,7 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
         # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
         session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
                            delete_callback=store.runs.forget_session)
-        shared = Shared(store, TrainContext(store, run_limits), session, OutputFiles())
+        shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles())
         gr.Markdown(INTRO)
         with gr.Tabs():
             for label, build in TABS:

@@ -19,7 +19,7 @@ import torch
 from genlab import images, params, weights
 from genlab.data import corpus, datasets
 from genlab.data.download import DataError
-from genlab.limits import LOCAL, TrainLimits, check as check_limits
+from genlab.limits import LOCAL, ServerLimits, check as check_limits
 from genlab.models.base import TrainConfig, held_out_losses
 from genlab.params import RequestError
 from genlab.registry import get_family
@@ -40,7 +40,7 @@ class TrainContext:
     """What every run of one app shares: models and runs (store.runs), limits and the one-run lock."""
 
     store: ModelStore
-    limits: TrainLimits = LOCAL
+    limits: ServerLimits = LOCAL
     busy: threading.Lock = field(default_factory=threading.Lock)
     progress: Optional[Tuple[int, int]] = None  # (step, total) of the run training now
     saving: threading.Lock = field(default_factory=threading.Lock)  # held while a stopped run saves its checkpoint

@@ -5,7 +5,7 @@ import time
 import gradio as gr
 
 from genlab import limits
-from genlab.limits import TrainLimits
+from genlab.limits import ServerLimits
 from genlab.models.diffusion import schedulers, viewer
 from genlab.ui import docs, forms
 from genlab.ui.gpu import DENOISE_GPU_SECONDS
@@ -17,7 +17,7 @@ SCHEDULER_CHOICES = [(choice.title, name) for name, choice in schedulers.SCHEDUL
 DEFAULT = schedulers.SamplerSettings.checked()  # the sampler metrics.json scores: what people see first is what is measured
 
 
-def denoise_stream(store: ModelStore, outputs: OutputFiles, server: TrainLimits, digit, n, seed, scheduler, steps,
+def denoise_stream(store: ModelStore, outputs: OutputFiles, server: ServerLimits, digit, n, seed, scheduler, steps,
                    guidance, model=PRETRAINED, session=None):
     """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF."""
     request = viewer.diffusion_request(digit, n, seed, scheduler, steps, guidance)
@@ -83,7 +83,7 @@ def build(demo: gr.Blocks, shared) -> None:
     scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
                                    gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
                      scheduler, [steps, guidance], api_visibility="private", queue=False)
-    sample = handler(denoise_stream, store, shared.outputs, shared.trainer.limits, gpu_seconds=DENOISE_GPU_SECONDS)
+    sample = handler(denoise_stream, store, shared.outputs, shared.limits, gpu_seconds=DENOISE_GPU_SECONDS)
     event = button.click(sample, [digit, n, seed, scheduler, steps, guidance, model, session],
                          [live, status, kept, scrubber, animation, download], api_name="diffusion_sample", **concurrency)
     stop.click(None, None, None, cancels=[event])
