@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     judge, model = weights.load(FAMILIES["judge"]), weights.load(FAMILIES["diffusion"])
     test = mnist.load_digits("test")
-    real = metrics.judge_outputs(judge, mnist.to_tensor(test.images))["features"]
+    real = metrics.judge_arrays(judge, mnist.to_tensor(test.images))["features"]
     print(f"{args.n} samples per setting vs {test.source}\n")
     print("| setting | judge FID | class fidelity | inception score | seconds |\n|---|---|---|---|---|")
     for spec in args.settings:
@@ -42,7 +42,7 @@ def main() -> None:
             samples = torch.cat([model.sample(len(chunk), generator=generator, labels=chunk, settings=settings)
                                  for chunk in labels.split(metrics.BATCH)])
         seconds = time.perf_counter() - began
-        out = metrics.judge_outputs(judge, samples)
+        out = metrics.judge_arrays(judge, samples)
         fid = metrics.frechet_distance(out["features"], real)
         fidelity = float((out["probs"].argmax(1) == labels.numpy()).mean())
         print(f"| {spec} | {fid:.1f} | {fidelity:.4f} | {metrics.inception_score(out['probs']):.3f} | {seconds:.0f} |",

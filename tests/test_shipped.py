@@ -7,7 +7,7 @@ import pytest
 
 from genlab import weights
 from genlab.data import mnist
-from genlab.eval.metrics import judge_outputs
+from genlab.eval.metrics import judge_arrays
 from genlab.models import sampling
 from genlab.registry import FAMILIES
 
@@ -28,7 +28,7 @@ def judge():
 
 def test_judge_classifies_the_bundled_real_test_digits(judge):
     test = mnist.load_sample("test")
-    probs = judge_outputs(judge, mnist.to_tensor(test.images))["probs"]
+    probs = judge_arrays(judge, mnist.to_tensor(test.images))["probs"]
     assert (probs.argmax(1) == test.labels).mean() >= 0.99
 
 
@@ -41,7 +41,7 @@ def test_judge_metrics_meet_the_target():
 def test_judge_recognises_gan_samples_of_the_requested_digit(judge, digit):
     gan = weights.load(FAMILIES["gan"])
     samples = sampling.sample_digits(gan, sampling.digit_request(digit, 50, 1234))
-    predicted = judge_outputs(judge, samples)["probs"].argmax(1)
+    predicted = judge_arrays(judge, samples)["probs"].argmax(1)
     assert (predicted == digit).mean() >= 0.9
 
 
@@ -56,7 +56,7 @@ def test_judge_recognises_diffusion_samples_of_every_digit(judge):
     from genlab.models.diffusion import schedulers
     model = weights.load(FAMILIES["diffusion"])
     samples = sampling.sample_digits(model, sampling.digit_request("mix", 40, 99), schedulers.SamplerSettings())
-    predicted = judge_outputs(judge, samples)["probs"].argmax(1)
+    predicted = judge_arrays(judge, samples)["probs"].argmax(1)
     assert (predicted == np.arange(40) % 10).mean() >= 0.9
 
 
@@ -78,7 +78,7 @@ def test_vae_reconstructions_are_still_recognised_by_the_judge(judge):
     test = mnist.load_sample("test")
     index = np.arange(0, len(test), 5)  # a fixed set of 200 test digits, 20 per class
     recon = vae.reconstruct(model, test.images[index])
-    predicted = judge_outputs(judge, recon)["probs"].argmax(1)
+    predicted = judge_arrays(judge, recon)["probs"].argmax(1)
     assert (predicted == test.labels[index]).mean() >= 0.95
 
 

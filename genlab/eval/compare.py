@@ -74,7 +74,7 @@ def draw(model, family: Family, request: sampling.DigitRequest, judge) -> Entry:
             for _ in range(MAX_DRAWS):
                 batch = model.sample(10 * request.n, generator=generator).cpu()
                 drawn += len(batch)
-                verdict = torch.from_numpy(metrics.judge_outputs(judge, batch)["probs"]).argmax(1)
+                verdict = metrics.judge_outputs(judge, batch)["probs"].argmax(1)
                 kept.append(batch[verdict == request.digit])
                 if sum(len(k) for k in kept) >= request.n:
                     break

@@ -21,8 +21,8 @@ from genlab.models.sampling import labels_for
 BATCH = 500
 
 
-def judge_outputs(judge, images: torch.Tensor) -> Dict[str, np.ndarray]:
-    """Features (N, F) and class probabilities (N, 10) for images (N, 1, 28, 28) in [-1, 1]."""
+def judge_outputs(judge, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """Features (N, F) and class probabilities (N, 10), float64 on the CPU, for images (N, 1, 28, 28) in [-1, 1]."""
     device = next(judge.parameters()).device
     feats, probs = [], []
     with evaluating(judge):
@@ -30,7 +30,12 @@ def judge_outputs(judge, images: torch.Tensor) -> Dict[str, np.ndarray]:
             f = judge.features(chunk.to(device))
             feats.append(f.double().cpu())
             probs.append(torch.softmax(judge.head(f), dim=1).double().cpu())
-    return {"features": torch.cat(feats).numpy(), "probs": torch.cat(probs).numpy()}
+    return {"features": torch.cat(feats), "probs": torch.cat(probs)}
+
+
+def judge_arrays(judge, images: torch.Tensor) -> Dict[str, np.ndarray]:
+    """judge_outputs as numpy, for the statistics below (covariances, eigenvalues)."""
+    return {k: v.numpy() for k, v in judge_outputs(judge, images).items()}
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -98,14 +103,14 @@ def evaluate_images(family: Family, model, judge, *, n: int = 10000,
     no class fidelity (nothing was asked of them)."""
     test, train = _real("test", n, progress), _real("train", n, progress)
     progress(f"scoring real digits ({test.source})")
-    real = judge_outputs(judge, mnist.to_tensor(test.images))
-    floor_feats = judge_outputs(judge, mnist.to_tensor(train.images))["features"]
+    real = judge_arrays(judge, mnist.to_tensor(test.images))
+    floor_feats = judge_arrays(judge, mnist.to_tensor(train.images))["features"]
     progress(f"sampling {n} digits from {family.name}")
     labels = labels_for(n, None)
     generator = torch.Generator().manual_seed(0)
     with evaluating(model):
         fake_images = torch.cat([model.sample(len(l), generator=generator, labels=l).cpu() for l in labels.split(BATCH)])
-    fake = judge_outputs(judge, fake_images)
+    fake = judge_arrays(judge, fake_images)
     predicted = fake["probs"].argmax(1)
     groups = labels.numpy() if family.conditional else predicted
     fid = frechet_distance(fake["features"], real["features"])
@@ -175,8 +180,7 @@ def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000,
     """Test accuracy of a classifier family (`judge` is unused: the model judges itself)."""
     test = _real("test", n, progress)
     progress(f"classifying {len(test)} test digits ({test.source})")
-    probs = judge_outputs(model, mnist.to_tensor(test.images))["probs"]
-    predicted = probs.argmax(1)
+    predicted = judge_arrays(model, mnist.to_tensor(test.images))["probs"].argmax(1)
     accuracy = float((predicted == test.labels).mean())
     return {"family": family.name, "reference": test.source, "summary": {"test accuracy": round(accuracy, 4)},
             "accuracy_per_digit": accuracy_per_digit(predicted, test.labels)}

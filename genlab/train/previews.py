@@ -5,7 +5,6 @@ a fixed-seed text sample (text families)."""
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-import numpy as np
 import torch
 
 from genlab.eval.metrics import judge_outputs
@@ -34,28 +33,27 @@ def image_preview(family: Family, model, judge, held_out) -> Preview:
     samples = sampling.sample_digits(model, request)
     preview = Preview(samples, sampling.columns_for(request))
     if judge is not None:
-        probs = judge_outputs(judge, samples)["probs"]
-        predicted, confidence = probs.argmax(1), probs.max(1)
-        preview.captions = [f"{p} {c:.0%}" for p, c in zip(predicted, confidence)]
-        preview.histogram = np.bincount(predicted, minlength=10).tolist()
+        confidence, predicted = judge_outputs(judge, samples)["probs"].max(1)
+        preview.captions = [f"{p} {c:.0%}" for p, c in zip(predicted.tolist(), confidence.tolist())]
+        preview.histogram = torch.bincount(predicted, minlength=10).tolist()
         if family.conditional:  # red where the digit asked for is not the one the judge sees
-            wanted = sampling.labels_for(request.n, request.digit).numpy()
-            preview.correct = (predicted == wanted).tolist()
-            preview.scores["judge agrees"] = float((predicted == wanted).mean())
+            right = predicted == sampling.labels_for(request.n, request.digit)
+            preview.correct = right.tolist()
+            preview.scores["judge agrees"] = right.double().mean().item()
         else:  # nothing was asked: red where the judge cannot tell which digit it is
-            preview.correct = (confidence >= 0.5).tolist()
-            preview.scores["judge is sure"] = float((confidence >= 0.5).mean())
+            sure = confidence >= 0.5
+            preview.correct = sure.tolist()
+            preview.scores["judge is sure"] = sure.double().mean().item()
     return preview
 
 
 def label_preview(family: Family, model, judge, held_out) -> Preview:
     images, labels = held_out
-    probs = judge_outputs(model, images)["probs"]
-    predicted, truth = probs.argmax(1), labels.cpu().numpy()
-    shown = slice(0, PREVIEW_COUNT)
-    return Preview(images[shown].cpu(), 10, [f"{p} {c:.0%}" for p, c in zip(predicted[shown], probs.max(1)[shown])],
-                   (predicted[shown] == truth[shown]).tolist(), np.bincount(predicted, minlength=10).tolist(),
-                   {"held-out accuracy": float((predicted == truth).mean())})
+    confidence, predicted = judge_outputs(model, images)["probs"].max(1)
+    right, shown = predicted == labels.cpu(), slice(0, PREVIEW_COUNT)
+    captions = [f"{p} {c:.0%}" for p, c in zip(predicted[shown].tolist(), confidence[shown].tolist())]
+    return Preview(images[shown].cpu(), 10, captions, right[shown].tolist(),
+                   torch.bincount(predicted, minlength=10).tolist(), {"held-out accuracy": right.double().mean().item()})
 
 
 def text_preview(family: Family, model, judge, held_out) -> Preview:

@@ -5,7 +5,6 @@ from typing import Tuple
 
 import gradio as gr
 import numpy as np
-import torch
 
 from genlab import images, params
 from genlab.eval import metrics
@@ -65,7 +64,7 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAIN
     """The same samples with the judge's verdict under each, and a one-line summary."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))
     samples = sampling.sample_digits(store.choose("gan", model, session), request)
-    probs = torch.from_numpy(metrics.judge_outputs(store.get("judge"), samples)["probs"])
+    probs = metrics.judge_outputs(store.get("judge"), samples)["probs"]
     confidence, predicted = probs.max(1)
     wanted = sampling.labels_for(request.n, request.digit)
     correct = (predicted == wanted).tolist()
