@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from genlab import limits
+from genlab import limits, params
 from genlab.models.base import held_out_losses
 from genlab.params import RequestError
 from genlab.registry import FAMILIES
@@ -264,3 +264,19 @@ def test_stopping_a_run_returns_at_once_and_holds_the_slot_until_the_checkpoint_
     second.close()
     ctx.settle()  # its checkpoint is saved beside the closed stream
     assert checkpoints.read_step(ctx.store.run_folder(session, session["current"])) >= 1
+
+
+@pytest.mark.parametrize("family_name", ["gan", "gpt", "judge"])
+def test_start_reads_the_chosen_familys_form_and_no_other(family_name):
+    import gradio as gr
+
+    from genlab.ui import forms
+    with gr.Blocks():
+        train_forms = train_tab.TrainForms({
+            name: tuple(forms.build_form(part, f"t-{name}-{i}") for i, part in enumerate(train_tab.preset(fam, "quick")))
+            for name, fam in FAMILIES.items()})
+    shown = [w.value for w in train_forms.widgets]  # each family's widgets show its quick preset
+    recipe, config = train_tab.preset(FAMILIES[family_name], "quick")
+    assert train_forms.read(family_name, shown) == (
+        {f.name: getattr(recipe, f.name) for f in params.tunable(recipe)},
+        {f.name: getattr(config, f.name) for f in params.tunable(config)})

@@ -5,7 +5,7 @@ form can never offer a value the server refuses, and the server re-checks whatev
 """
 
 import dataclasses
-from typing import List
+from typing import Dict, List
 
 import gradio as gr
 
@@ -31,15 +31,22 @@ def seed_box(label: str, value: int) -> gr.Number:
     return gr.Number(value, precision=0, minimum=0, maximum=params.MAX_SEED, label=label)
 
 
-def build_form(defaults, prefix: str) -> List[gr.components.Component]:
-    """Widgets for every field of the dataclass instance `defaults`, in field order."""
-    return [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}") for f in params.tunable(defaults)]
+@dataclasses.dataclass(frozen=True)
+class Form:
+    """The widgets of one dataclass's tunable fields, in field order."""
+
+    cls: type
+    widgets: List[gr.components.Component]
+
+    def read(self, values: Dict[gr.components.Component, object]) -> dict:
+        """{field name: value} from the values an event received, keyed by widget (checked later, by params.build)."""
+        return {f.name: values[w] for f, w in zip(params.tunable(self.cls), self.widgets)}
 
 
-def read_form(cls, values) -> object:
-    """The dataclass `cls` from widget values in field order; RequestError names any bad field."""
-    names = [f.name for f in params.tunable(cls)]
-    return params.build(cls, dict(zip(names, values)))
+def build_form(defaults, prefix: str) -> Form:
+    """Widgets for every tunable field of the dataclass instance `defaults`, showing its values."""
+    return Form(type(defaults), [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}")
+                                 for f in params.tunable(defaults)])
 
 
 def form_values(instance) -> List[object]:

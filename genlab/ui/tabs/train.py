@@ -5,7 +5,7 @@ Every family gets the same widgets from the registry; there is no per-family cod
 
 import dataclasses
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import gradio as gr
 
@@ -66,19 +66,22 @@ def chosen_text(family_name: str, source, pasted, uploaded,
         raise params.RequestError(str(err)) from None
 
 
-@dataclasses.dataclass
-class FormLayout:
-    """Where each family's widgets sit in the flat list of inputs the Start event receives."""
+@dataclasses.dataclass(frozen=True)
+class TrainForms:
+    """Each family's recipe and model forms. The Start event receives every family's widgets (only
+    the chosen family's are shown), and reads the chosen family's back by widget, not by position."""
 
-    spans: Dict[str, Tuple[int, int, int]]  # family -> (start, recipe fields, config fields)
+    by_family: Dict[str, Tuple[forms.Form, forms.Form]]  # family -> (recipe form, model form)
 
-    def split(self, family_name: str, values) -> Tuple[dict, dict]:
-        start, n_recipe, n_config = self.spans[family_name]
-        recipe = values[start:start + n_recipe]
-        config = values[start + n_recipe:start + n_recipe + n_config]
-        family = FAMILIES[family_name]
-        return (dict(zip([f.name for f in params.tunable(TrainConfig)], recipe)),
-                dict(zip([f.name for f in params.tunable(family.config_cls)], config)))
+    @property
+    def widgets(self) -> List[gr.components.Component]:
+        return [w for pair in self.by_family.values() for form in pair for w in form.widgets]
+
+    def read(self, family_name: str, values) -> Tuple[dict, dict]:
+        """({recipe field: value}, {config field: value}) of `family_name` from all widgets' values."""
+        by_widget = dict(zip(self.widgets, values))
+        recipe, config = self.by_family[family_name]
+        return recipe.read(by_widget), config.read(by_widget)
 
 
 def preview_outputs(preview) -> tuple:
@@ -96,19 +99,19 @@ def frame_outputs(frame: TrainFrame) -> tuple:
             gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=frame.previews > 1), frame.session)
 
 
-def start_run(ctx: TrainContext, layout: FormLayout, family_name: str, source, pasted, uploaded, *values):
+def start_run(ctx: TrainContext, train_forms: TrainForms, family_name: str, source, pasted, uploaded, *values):
     """Start a new run from the form of `family_name`; streams the tab's outputs."""
     *form, session = values
-    recipe, config = layout.split(family_name, form)
+    recipe, config = train_forms.read(family_name, form)
     text = chosen_text(family_name, source, pasted, uploaded, ctx.limits.max_text_bytes)
     for frame in stream_run(ctx, family_name, recipe, config, session, text=text):
         yield frame_outputs(frame)
 
 
-def resume_run(ctx: TrainContext, layout: FormLayout, family_name: str, source, pasted, uploaded, *values):
+def resume_run(ctx: TrainContext, train_forms: TrainForms, family_name: str, source, pasted, uploaded, *values):
     """Continue this session's latest run from its checkpoint on its own data (the form's steps may extend it)."""
     *form, session = values
-    recipe, _ = layout.split(family_name, form)
+    recipe, _ = train_forms.read(family_name, form)
     for frame in stream_run(ctx, family_name, recipe, {}, session, resume=True):
         yield frame_outputs(frame)
 
@@ -131,20 +134,20 @@ def build(demo: gr.Blocks, shared) -> None:
             pasted = gr.Textbox("", label="Paste text", lines=4, max_lines=8, elem_id="train-text-paste")
             uploaded = gr.File(None, label="or upload a .txt file", file_types=[".txt"], type="filepath",
                                elem_id="train-text-file")
-    groups, widgets, spans = [], [], {}
+    groups, by_family = [], {}
     for name, fam in FAMILIES.items():
         recipe, config = preset(fam, "quick")
         with gr.Row(visible=name == names[0]) as group:
             with gr.Column():
                 with gr.Accordion(f"{fam.title}: training recipe", open=True):
-                    recipe_widgets = forms.build_form(recipe, f"train-{name}-recipe")
+                    recipe_form = forms.build_form(recipe, f"train-{name}-recipe")
             with gr.Column():
                 with gr.Accordion(f"{fam.title}: model", open=True):
-                    config_widgets = forms.build_form(config, f"train-{name}-config")
-        spans[name] = (len(widgets), len(recipe_widgets), len(config_widgets))
-        widgets += recipe_widgets + config_widgets
+                    config_form = forms.build_form(config, f"train-{name}-config")
+        by_family[name] = (recipe_form, config_form)
         groups.append(group)
-    layout = FormLayout(spans)
+    train_forms = TrainForms(by_family)
+    widgets = train_forms.widgets
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="train-start")
         stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
@@ -176,9 +179,9 @@ def build(demo: gr.Blocks, shared) -> None:
     # one run trains at a time (TrainContext.busy); more slots than runs, so a second Start is told at once
     # that the server is busy instead of waiting unseen in the queue and starting after its user has left
     limits = {"concurrency_id": "train", "concurrency_limit": 4, "show_progress": "hidden"}
-    started = start.click(handler(start_run, ctx, layout, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
+    started = start.click(handler(start_run, ctx, train_forms, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
                           api_name="train_start", **limits)
-    resumed = resume.click(handler(resume_run, ctx, layout, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
+    resumed = resume.click(handler(resume_run, ctx, train_forms, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
                            api_name="train_resume", **limits)
     stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
     timeline.input(lambda s, i: preview_outputs(preview_at(ctx, s, i)), [session, timeline], [shown, shown_text],
