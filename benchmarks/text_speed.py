@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from genlab import weights  # noqa: E402
-from genlab.models.text import generation
+from genlab.models.text import generation  # noqa: E402
 from genlab.registry import FAMILIES, TEXT_FAMILIES  # noqa: E402
 
 TARGETS = {"gpt": (500.0, 3.0)}  # chars/s with the cache, and cache / no-cache

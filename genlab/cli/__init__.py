@@ -1,1 +1,1 @@
-"""`python -m genlab`: train, sample, eval, info, deploy."""
+"""`python -m genlab`: train, sample, reconstruct, eval, info, deploy, readme."""
