@@ -154,4 +154,4 @@ def test_readme_command_rewrites_stale_parts_and_keeps_the_rest(tmp_path):
     assert cli.main(["readme", "--check", "--root", str(tmp_path)]) == 0
     (tmp_path / "README.md").write_text("no markers here\n")
     with pytest.raises(ValueError, match="no model table"):
-        readme.render(tmp_path)
+        readme.render(tmp_path, (tmp_path / "README.md").read_text())

@@ -31,20 +31,19 @@ def model_table() -> str:
     return "\n".join([TABLE_START, TABLE_HEADER, *cards.table_rows(), TABLE_END])
 
 
-def render(root: Path) -> str:
-    """README.md with both generated parts current; ValueError when its markers are missing."""
-    path = Path(root) / "README.md"
-    text = path.read_text(encoding="utf-8")
+def render(root: Path, text: str) -> str:
+    """`text` (root's README.md) with both generated parts current; ValueError when its markers are missing."""
     body = re.sub(r"\A---\n.*?\n---\n", "", text, count=1, flags=re.S)
     table = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
     if not table.search(body):
-        raise ValueError(f"{path}: no model table between {TABLE_START} and {TABLE_END}")
+        raise ValueError(f"{Path(root) / 'README.md'}: no model table between {TABLE_START} and {TABLE_END}")
     return front_matter(root) + table.sub(lambda _: model_table(), body, count=1)
 
 
 def cmd_readme(args: argparse.Namespace) -> int:
     path = Path(args.root) / "README.md"
-    current, wanted = path.read_text(encoding="utf-8"), render(args.root)
+    current = path.read_text(encoding="utf-8")
+    wanted = render(args.root, current)
     if args.check:
         if current != wanted:
             print(f"{path} is stale: run `python -m genlab readme`", file=sys.stderr)
