@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from genlab import devices
-from genlab.ui.app import CSS
+from genlab.ui import theme
 from genlab.ui.public import AuthError
 from genlab.ui.store import ModelStore
 
@@ -86,7 +86,8 @@ def app(monkeypatch):
     return importlib.import_module("app")
 
 
-LOCAL = {"server_name": "127.0.0.1", "server_port": 7860, "share": False, "css": CSS, "enable_monitoring": False}
+LOCAL = {"server_name": "127.0.0.1", "server_port": 7860, "share": False, "css": theme.css(), "theme": ANY,
+         "enable_monitoring": False}
 HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "blocked_paths": [str(ROOT)],
             "state_session_capacity": 256}
 

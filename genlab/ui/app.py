@@ -19,6 +19,7 @@ from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
+from genlab.ui import theme  # noqa: E402
 from genlab.ui.tabs import compare, diffusion, gan, text, train, vae  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
@@ -41,13 +42,6 @@ class Shared:
     trainer: TrainContext  # the one-run-at-a-time trainer and its data
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
     outputs: OutputFiles  # downloadable files the tabs write
-
-
-CSS = """
-#gan-grid img, #gan-strip img, #gan-verdicts img, #gan-gif img, #train-preview img,
-#vae-recon img, #vae-grid img, #vae-strip img, #vae-gif img, #vae-prior img,
-#diffusion-live img, #diffusion-gif img, .compare-grid img { image-rendering: pixelated; }
-"""
 
 
 def build_app(device: str = "", public: bool = False) -> gr.Blocks:
@@ -104,7 +98,7 @@ def launch_options(public: bool = False, auth=None) -> dict:
     is more than a shared CPU serves at once). allowed_paths stays unset.
     `auth` ([(user, password), ...]) requires a sign-in on every route, with failed sign-ins limited.
     """
-    options = {"css": CSS, "enable_monitoring": False}
+    options = {"css": theme.css(), "theme": theme.THEME, "enable_monitoring": False}
     if public:
         options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths(),
                        state_session_capacity=PUBLIC_SESSIONS)
