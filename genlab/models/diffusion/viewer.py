@@ -108,10 +108,29 @@ def watch(model, request: DiffusionRequest, *, frame_seconds: float = FRAME_SECO
                    kept, x.cpu() if frame.index == frame.steps else None)
 
 
-def side_by_side(noisy: np.ndarray, clean: np.ndarray, scale: int = 3, gap: int = 6) -> np.ndarray:
-    """x_t and predicted x_0 grids next to each other, upscaled without blur."""
-    spacer = np.full((noisy.shape[0], gap), 255, dtype=np.uint8)
-    both = np.concatenate([noisy, spacer, clean], axis=1)
+SCREEN_WIDTH = 860  # px the tab's output column gives a picture in a 1400 px wide window
+MIN_DIGIT_PX = 48  # the smallest a digit may appear on that screen
+
+
+def on_screen_px(picture_width: int, scale: int, digit: int = 28) -> float:
+    """How wide one digit appears when a picture `picture_width` px wide (before scaling) is shown
+    `scale`x, shrunk to fit SCREEN_WIDTH (Gradio scales an image down to its box, never up)."""
+    return digit * scale * min(1.0, SCREEN_WIDTH / (picture_width * scale))
+
+
+def arranged(noisy: np.ndarray, clean: np.ndarray, gap: int = 6) -> np.ndarray:
+    """x_t and predicted x_0 (unscaled grids) in one unscaled picture: side by side when that keeps
+    digits at least MIN_DIGIT_PX on screen at 3x, otherwise x_t above x_0 (a 10-column 'mix')."""
+    h, w = noisy.shape
+    side = on_screen_px(2 * w + gap, 3) >= MIN_DIGIT_PX
+    spacer = np.full((h, gap) if side else (gap, w), 255, dtype=np.uint8)
+    return np.concatenate([noisy, spacer, clean], axis=1 if side else 0)
+
+
+def pair(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """`arranged`, upscaled without blur: 3x, or 2x for tall stacks (56 px digits, less scrolling)."""
+    both = arranged(noisy, clean)
+    scale = 3 if both.shape[0] <= 200 else 2
     return both.repeat(scale, 0).repeat(scale, 1)
 
 
