@@ -46,17 +46,29 @@ def strip(images: torch.Tensor, scale: int = 3) -> np.ndarray:
     return grid(images, columns=len(images), scale=scale)
 
 
+def caption_font(size: int) -> ImageFont.ImageFont:
+    """Pillow's bundled scalable font at `size` px (no system font needed)."""
+    return ImageFont.load_default(size=size)
+
+
 def annotated_grid(images: torch.Tensor, captions: Sequence[str], correct: Sequence[bool], *,
                    columns: int, scale: int = 3) -> Image.Image:
-    """A grid with a caption under every image, green where `correct`, red (and framed) where not."""
+    """A grid with a caption under every image, green where `correct`, red (and framed) where not.
+
+    Captions are drawn whole: the font shrinks until the widest one fits its cell."""
     tiles = to_uint8(images)
     n, h, w = tiles.shape
-    cell_w, cell_h, caption_h = w * scale, h * scale, 14
+    cell_w, cell_h = w * scale, h * scale
+    size = 4 * scale + 4  # 12 px under 2x digits, 16 px under 3x
+    font = caption_font(size)
+    while size > 8 and max(font.getlength(c) for c in captions) > cell_w:
+        size -= 1
+        font = caption_font(size)
+    caption_h = size + 4
     rows = math.ceil(n / columns)
     pad = 6
     canvas = Image.new("RGB", (columns * (cell_w + pad) + pad, rows * (cell_h + caption_h + pad) + pad), "white")
     draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
     for i, tile in enumerate(tiles):
         r, c = divmod(i, columns)
         x, y = pad + c * (cell_w + pad), pad + r * (cell_h + caption_h + pad)
@@ -64,7 +76,7 @@ def annotated_grid(images: torch.Tensor, captions: Sequence[str], correct: Seque
         ink = INK_OK if correct[i] else INK_WRONG
         if not correct[i]:
             draw.rectangle([x - 2, y - 2, x + cell_w + 1, y + cell_h + 1], outline=ink, width=2)
-        draw.text((x + 1, y + cell_h + 1), captions[i], fill=ink, font=font)
+        draw.text((x + cell_w / 2, y + cell_h + 2), captions[i], fill=ink, font=font, anchor="ma")
     return canvas
 
 

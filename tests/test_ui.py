@@ -58,11 +58,19 @@ def test_judge_verdicts_caption_every_sample(store):
     assert agreed >= 8  # the shipped GAN makes 4s the judge recognises
 
 
+def test_sample_draws_a_new_seed_unless_it_is_pinned(monkeypatch):
+    draws = iter([17, 42])
+    monkeypatch.setattr(gan_tab.random, "randrange", lambda high: next(draws))
+    assert gan_tab.fresh_seed(5, pinned=True) == 5
+    assert gan_tab.fresh_seed(5, pinned=False) == 17
+    assert gan_tab.fresh_seed(17, pinned=False) == 42
+
+
 def test_interpolation_strip_and_gif(store):
     outputs = OutputFiles()
-    strip, shown, download = gan_tab.interpolation(store, outputs, "3", 0, 1, 6, 0)
+    strip, download = gan_tab.interpolation(store, outputs, "3", 0, 1, 6, 0)
     assert strip.shape == ((28 + 4) * 3, (6 * 30 + 2) * 3)
-    assert shown == download and download.startswith(str(outputs.folder)) and download.endswith(".gif")
+    assert download.startswith(str(outputs.folder)) and download.endswith(".gif")
     gif = Image.open(download)
     assert gif.format == "GIF" and gif.n_frames == 6 + 4  # forward, then back without repeating the ends
     with pytest.raises(ValueError, match="steps must be from 2 to 32"):
@@ -77,7 +85,7 @@ def test_every_gan_endpoint_works_from_gradio_client(server, tmp_path):
     assert Image.open(grid).size == ((4 * 30 + 2) * 3, (4 * 30 + 2) * 3)
     verdicts, summary = client.predict("7", 16, 0, 0, api_name="/gan_judge")
     assert "The judge agrees" in summary
-    strip, gif, download = client.predict("2", 0, 9, 4, 0, api_name="/gan_interpolate")
+    strip, gif = client.predict("2", 0, 9, 4, 0, api_name="/gan_interpolate")
     assert Image.open(gif).format == "GIF"
 
 
@@ -216,3 +224,16 @@ def test_a_handler_binds_its_arguments_keeps_streams_and_shows_user_errors():
     assert inspect.isgeneratorfunction(streaming) and list(streaming(4)) == ["store", 4]  # Gradio streams it
     with pytest.raises(gr.Error, match="Number of samples must be 1-64"):
         handlers.handler(grid, "store", gpu_seconds=20)(0)
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_annotated_grid_captions_are_whole_within_their_cell(scale):
+    digits = -torch.ones(3, 1, 28, 28)
+    picture = np.asarray(images.annotated_grid(digits, ["8 100%", "3 57%", "1 9%"], [False, True, True],
+                                               columns=3, scale=scale))
+    cell, pad = 28 * scale, 6
+    band = picture[pad + cell + 3:]  # the caption rows under the digits
+    inked = np.flatnonzero((band != 255).any(axis=2).any(axis=0))  # columns with caption ink
+    assert len(inked) > 0
+    for column in inked:
+        assert (column - pad) % (cell + pad) < cell + 2  # never in the white gap between cells

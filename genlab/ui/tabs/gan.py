@@ -1,6 +1,7 @@
 """The GAN tab: sample digits, see what the judge makes of them, walk between two latents."""
 
 import os
+import random
 from typing import Tuple
 
 import gradio as gr
@@ -14,6 +15,7 @@ from genlab.ui import docs, forms
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
+from genlab.ui.pictures import picture
 from genlab.ui.store import PRETRAINED, ModelStore
 
 
@@ -27,23 +29,24 @@ def sample_grid(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
     return sample_grids(store, [digit], [n], [seed], [truncation], [model], [session])[0][0]
 
 
-def sample_grids(store: ModelStore, digits, ns, seeds, truncations, models, sessions) -> list:
-    """sample_grid for a batch of users (Gradio `batch=True`: one list per input, one list per output).
+def sample_grids(store: ModelStore, digit, n, seed, truncation, model, session) -> list:
+    """sample_grid for a batch of users (Gradio `batch=True`: each argument is a list with one value
+    per user, named in the singular as API clients see it; one list per output).
 
     Requests for the same model share one generator pass; each user still gets exactly the grid
     sample_grid would give them. A bad request never fails the others batched with it: alone it
     raises its RequestError; among valid ones it gets a picture of the message instead of digits."""
     requests, refusals = [], []
-    for digit, n, seed, truncation in zip(digits, ns, seeds, truncations):
+    for one in zip(digit, n, seed, truncation):
         try:
-            requests.append(sampling.digit_request(digit, n, seed, _truncation(truncation)))
+            requests.append(sampling.digit_request(*one[:3], _truncation(one[3])))
         except RequestError as err:
             requests.append(None)
             refusals.append(err)
     if len(refusals) == len(requests):
         raise refusals[0]
     grids = [images.message(str(refusals.pop(0))) if r is None else None for r in requests]
-    chosen = {i: store.choose("gan", models[i], sessions[i]) for i, r in enumerate(requests) if r is not None}
+    chosen = {i: store.choose("gan", model[i], session[i]) for i, r in enumerate(requests) if r is not None}
     for model in {id(m): m for m in chosen.values()}.values():
         mine = [i for i, m in chosen.items() if m is model]
         for i, samples in zip(mine, sampling.sample_batch(model, [requests[i] for i in mine])):
@@ -80,12 +83,20 @@ def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAIN
 
 
 def interpolation(store: ModelStore, outputs: OutputFiles, digit, seed_a, seed_b, steps, truncation,
-                  model=PRETRAINED, session=None) -> Tuple[np.ndarray, str, str]:
-    """A strip from seed A to seed B, and the same frames as a looping GIF (shown and downloadable)."""
+                  model=PRETRAINED, session=None) -> Tuple[np.ndarray, str]:
+    """A strip from seed A to seed B, and the same frames as a looping GIF (its download button saves it)."""
     request = sampling.interpolation_request(digit, seed_a, seed_b, steps, _truncation(truncation))
     frames = sampling.interpolate(store.choose("gan", model, session), request)
     gif = outputs.gif(images.frames(frames), f"gan-{request.digit}-{request.seed_a}-{request.seed_b}")
-    return images.strip(frames, scale=3), gif, gif
+    return images.strip(frames, scale=3), gif
+
+
+NEW_SEEDS = 100_000  # new seeds are drawn below this: short enough to read and type back
+
+
+def fresh_seed(seed, pinned: bool):
+    """The seed Sample uses: a new one unless the user pinned it (then the same grid, on purpose)."""
+    return seed if pinned else random.randrange(NEW_SEEDS)
 
 
 def build(demo: gr.Blocks, shared) -> None:
@@ -93,40 +104,52 @@ def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
     limits = store.lane("quick")
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
+        with gr.Column(scale=1, min_width=280):
             model = forms.model_picker("gan", session)
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
-            n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
-            seed = forms.seed_box("Seed", 0)
+            n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples", elem_id="gan-n")
+            with gr.Row(equal_height=True):
+                seed = forms.seed_box("Seed", 0)
+                dice = gr.Button("🎲 New seed", elem_id="gan-new-seed", scale=0, min_width=120)
+            pinned = gr.Checkbox(False, label="Pin the seed", elem_id="gan-pin",
+                                 info="Sample draws a new seed each time unless pinned")
             truncation = gr.Slider(0, sampling.TRUNCATION_RANGE[1], value=0, step=0.1,
                                    label="Truncation t (0 = off)", info="lower: cleaner, less varied")
             button = gr.Button("Sample", variant="primary", elem_id="gan-sample")
         with gr.Column(scale=3):
-            grid = gr.Image(label="Samples", format="png", image_mode="L", elem_id="gan-grid",
-                            buttons=["download", "fullscreen"])
-            verdict_text = gr.Markdown(elem_id="gan-verdict-text")
-            verdicts = gr.Image(label="What the judge sees (red: not the digit asked for)", format="png",
-                                elem_id="gan-verdicts", buttons=["download", "fullscreen"])
+            grid = picture("Samples, with the judge's verdict under each (red: not the digit asked for)",
+                           "gan-grid")
+            verdict_text = gr.Markdown(elem_id="gan-verdict-text", label="The judge's summary", show_label=False)
+            crisp = picture("Samples", "gan-samples", image_mode="L", visible=False)  # the gan_sample endpoint's
     with gr.Accordion("Latent interpolation", open=False):
         with gr.Row():
-            i_digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit")
-            seed_a = forms.seed_box("Seed A", 0)
-            seed_b = forms.seed_box("Seed B", 1)
-            steps = gr.Slider(*sampling.INTERPOLATION_STEPS, value=10, step=1, label="Steps")
-            i_button = gr.Button("Interpolate", elem_id="gan-interpolate")
-        strip = gr.Image(label="Seed A -> seed B", format="png", image_mode="L", elem_id="gan-strip")
-        with gr.Row():
-            animation = gr.Image(label="Animation", type="filepath", elem_id="gan-gif")
-            download = gr.File(label="Download the GIF")
+            with gr.Column(scale=1, min_width=280):
+                i_digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit")
+                seed_a = forms.seed_box("Seed A", 0)
+                seed_b = forms.seed_box("Seed B", 1)
+                steps = gr.Slider(*sampling.INTERPOLATION_STEPS, value=10, step=1, label="Steps")
+                i_button = gr.Button("Interpolate", elem_id="gan-interpolate")
+            with gr.Column(scale=3):
+                strip = picture("Seed A -> seed B", "gan-strip", image_mode="L")
+                animation = picture("Animation (GIF)", "gan-gif", type="filepath")
     docs.explainer("gan")
 
     inputs = [digit, n, seed, truncation, model, session]
-    # batched across users when $GENLAB_MAX_BATCH > 1: one generator pass serves everyone waiting
-    event = gr.on([demo.load, button.click, model.change, digit.change, n.release, truncation.release, seed.submit],
-                  handler(sample_grids, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, grid, api_name="gan_sample",
-                  batch=True, max_batch_size=max_batch(), **limits)
-    event.success(handler(judge_verdicts, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, [verdicts, verdict_text],
-                  api_name="gan_judge", **limits)
-    i_button.click(handler(interpolation, store, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS), [i_digit, seed_a, seed_b, steps, truncation, model, session],
-                   [strip, animation, download], api_name="gan_interpolate", **limits)
+    judged = handler(judge_verdicts, store, gpu_seconds=SAMPLE_GPU_SECONDS)
+    outputs = [grid, verdict_text]
+
+    def cleared_on_failure(event) -> None:  # no summary of an earlier grid beside an error
+        event.failure(lambda: (None, ""), None, outputs, api_visibility="private", queue=False)
+
+    cleared_on_failure(gr.on([demo.load, model.change, digit.change, n.release, truncation.release, seed.submit],
+                             judged, inputs, outputs, api_name="gan_judge", trigger_mode="always_last", **limits))
+    for reseed in (button.click(fresh_seed, [seed, pinned], seed, api_visibility="private", queue=False),
+                   dice.click(lambda: random.randrange(NEW_SEEDS), None, seed, api_visibility="private", queue=False)):
+        cleared_on_failure(reseed.then(judged, inputs, outputs, api_visibility="private", **limits))
+    # the crisp grid alone, for API clients; batched across users when $GENLAB_MAX_BATCH > 1
+    gr.on([], handler(sample_grids, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, crisp, api_name="gan_sample",
+          batch=True, max_batch_size=max_batch(), **limits)
+    i_button.click(handler(interpolation, store, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS),
+                   [i_digit, seed_a, seed_b, steps, truncation, model, session], [strip, animation],
+                   api_name="gan_interpolate", **limits)
