@@ -106,9 +106,9 @@ def test_a_drawn_sketch_reaches_the_model_through_the_component(store, test_digi
 
 def test_interpolation_strip_and_gif(store, test_digits):
     outputs = OutputFiles()
-    strip, gif, download = vae_tab.interpolation(store, test_digits, outputs, *picker(index=0), *picker(index=1),
-                                                 5, "linear", "pretrained", None)
-    assert strip.shape == ((28 + 4) * 3, (5 * 30 + 2) * 3) and gif == download
+    strip, gif = vae_tab.interpolation(store, test_digits, outputs, *picker(index=0), *picker(index=1),
+                                       5, "linear", "pretrained", None)
+    assert strip.shape == ((28 + 4) * 3, (5 * 30 + 2) * 3)
     assert Image.open(gif).n_frames == 5 + 3
     with pytest.raises(RequestError, match="interpolation must be one of spherical, linear"):
         vae_tab.interpolation(NoModels(), test_digits, outputs, *picker(), *picker(), 5, "wiggly", "pretrained", None)
@@ -148,6 +148,20 @@ def test_vae_endpoints_work_from_gradio_client(server, tmp_path):
     assert Image.open(grid).size == ((10 * 30 + 2) * 3, (2 * 30 + 2) * 3)
     with pytest.raises(Exception, match="test digit index must be from 0 to"):
         client.predict(SOURCES[0], 10**6, "3", 0, None, None, "pretrained", api_name="/vae_reconstruct")
+
+
+def test_vae_endpoints_take_named_parameters_and_need_no_file_for_a_test_digit(server, tmp_path):
+    from gradio_client import Client
+    client = Client(server, analytics_enabled=False, verbose=False, download_files=str(tmp_path))
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    parameters = {p["parameter_name"]: p for p in api["/vae_reconstruct"]["parameters"]}
+    assert list(parameters) == ["source", "index", "digit", "seed", "upload", "sketch", "model"]
+    assert all(p["parameter_has_default"] for name, p in parameters.items() if name != "source")
+    assert [r["label"] for r in api["/vae_reconstruct"]["returns"]] == ["original | reconstruction | error",
+                                                                        "ELBO and SSIM"]
+    assert "b_index" in {p["parameter_name"] for p in api["/vae_interpolate"]["parameters"]}
+    picture, text = client.predict(source=SOURCES[0], index=7, api_name="/vae_reconstruct")
+    assert "SSIM" in text
 
 
 def test_a_bomb_sent_over_the_api_is_refused_by_its_size(server, tmp_path):

@@ -14,11 +14,12 @@ from genlab import images
 from genlab.eval import metrics
 from genlab.models import sampling, vae
 from genlab.ui import docs, forms
-from genlab.ui.digit_input import ReferenceDigits, build_input, read_digit
+from genlab.ui.digit_input import SOURCES, ReferenceDigits, build_input, read_digit
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
-from genlab.ui.store import ModelStore
+from genlab.ui.pictures import picture
+from genlab.ui.store import PRETRAINED, ModelStore
 
 MAP_POINTS = 2000  # test encodings drawn on the map
 GRID = 15  # manifold grid size
@@ -45,11 +46,11 @@ def _triptych(original: np.ndarray, recon: np.ndarray, scale: int = 6) -> np.nda
     return np.concatenate([grey(original), gap, grey(recon), gap, images.heat(np.abs(original - recon), scale)], 1)
 
 
-def reconstruction(store: ModelStore, test: ReferenceDigits, *inputs) -> Tuple[np.ndarray, str]:
-    """The triptych and the ELBO terms (nats) and SSIM for the chosen digit."""
-    *picker, model_choice, session = inputs
-    digit = read_digit(test, *picker)  # validated before any model work
-    model = store.choose("vae", model_choice, session)
+def reconstruction(store: ModelStore, test: ReferenceDigits, source, index=0, digit="3", seed=0, upload=None,
+                   sketch=None, model=PRETRAINED, session=None) -> Tuple[np.ndarray, str]:
+    """The triptych and the ELBO terms (nats) and SSIM for the chosen digit (digit_input's picker values)."""
+    digit = read_digit(test, source, index, digit, seed, upload, sketch)  # validated before any model work
+    model = store.choose("vae", model, session)
     original = digit.astype(np.float32) / 255
     recon = images.to_unit(vae.reconstruct(model, digit[None]))[0]
     binary = torch.bernoulli(torch.from_numpy(original)[None, None], generator=torch.Generator().manual_seed(0))
@@ -61,25 +62,28 @@ def reconstruction(store: ModelStore, test: ReferenceDigits, *inputs) -> Tuple[n
     return _triptych(original, recon), text
 
 
-def interpolation(store: ModelStore, test: ReferenceDigits, outputs: OutputFiles, *inputs) -> Tuple[np.ndarray, str, str]:
-    """Decoded path from A's code to B's: a strip and a looping GIF."""
-    *pickers, steps, mode, model_choice, session = inputs
-    a, b = read_digit(test, *pickers[:6]), read_digit(test, *pickers[6:])
+def interpolation(store: ModelStore, test: ReferenceDigits, outputs: OutputFiles,
+                  a_source, a_index=0, a_digit="3", a_seed=0, a_upload=None, a_sketch=None,
+                  b_source=SOURCES[0], b_index=1, b_digit="3", b_seed=0, b_upload=None, b_sketch=None,
+                  steps=10, mode="spherical", model=PRETRAINED, session=None) -> Tuple[np.ndarray, str]:
+    """Decoded path from A's code to B's: a strip and a looping GIF (its download button saves it)."""
+    a = read_digit(test, a_source, a_index, a_digit, a_seed, a_upload, a_sketch)
+    b = read_digit(test, b_source, b_index, b_digit, b_seed, b_upload, b_sketch)
     steps, mode = vae.check_path(steps, mode)  # validated before any model work
-    model = store.choose("vae", model_choice, session)
+    model = store.choose("vae", model, session)
     z_a, z_b = vae.encode(model, np.stack([a, b])).split(1)
     z = vae.path(z_a, z_b, steps, mode)
     with torch.no_grad():
         frames = model.decode(z).cpu()
     gif = outputs.gif(images.frames(frames), f"vae-{mode}")
-    return images.strip(frames, scale=3), gif, gif
+    return images.strip(frames, scale=3), gif
 
 
-def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, *inputs) -> Tuple[Image.Image, np.ndarray, str]:
+def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, source, index=0, digit="3", seed=0,
+               upload=None, sketch=None, model=PRETRAINED, session=None) -> Tuple[Image.Image, np.ndarray, str]:
     """The test set on the map plane with the chosen digit ringed, and the decoded manifold grid."""
-    *picker, model_choice, session = inputs
-    digit = read_digit(test, *picker)
-    model = store.choose("vae", model_choice, session)
+    digit = read_digit(test, source, index, digit, seed, upload, sketch)
+    model = store.choose("vae", model, session)
     z, plane = encodings.get(model)
     labels = test.get().labels
     shown = np.random.default_rng(0).permutation(len(z))[:MAP_POINTS]
@@ -95,9 +99,9 @@ def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, *
     return picture, images.grid(grid, columns=GRID, scale=2, pad=0), text
 
 
-def prior_samples(store: ModelStore, n, seed, model_choice, session) -> np.ndarray:
+def prior_samples(store: ModelStore, n, seed, model=PRETRAINED, session=None) -> np.ndarray:
     request = sampling.digit_request("mix", n, seed)
-    return images.grid(sampling.sample_digits(store.choose("vae", model_choice, session), request),
+    return images.grid(sampling.sample_digits(store.choose("vae", model, session), request),
                        columns=sampling.columns_for(request), scale=3)
 
 
@@ -106,36 +110,36 @@ def build(demo: gr.Blocks, shared) -> None:
     test = ReferenceDigits()
     encodings = Encodings(test)
     limits = store.lane("quick")
-    model = forms.model_picker("vae", session)
     with gr.Row():
-        with gr.Column(scale=1, min_width=300):
+        with gr.Column(scale=1, min_width=320):
+            model = forms.model_picker("vae", session)
             picker = build_input("vae-a", "Input (A)")
             go = gr.Button("Reconstruct and map", variant="primary", elem_id="vae-go")
         with gr.Column(scale=2):
-            triptych = gr.Image(label="original | reconstruction | error", format="png", elem_id="vae-recon")
-            terms = gr.Markdown(elem_id="vae-terms")
+            triptych = picture("original | reconstruction | error", "vae-recon")
+            terms = gr.Markdown(elem_id="vae-terms", label="ELBO and SSIM", show_label=False)
             with gr.Row():
-                scatter = gr.Image(label="Latent map (test digits by class)", format="png", elem_id="vae-map")
-                manifold = gr.Image(label="Decoded grid over the same plane", format="png", elem_id="vae-grid")
-            map_text = gr.Markdown()
+                scatter = picture("Latent map (test digits by class)", "vae-map")
+                manifold = picture("Decoded grid over the same plane", "vae-grid")
+            map_text = gr.Markdown(elem_id="vae-map-text", label="Where your digit sits", show_label=False)
     with gr.Accordion("Interpolate from A to B", open=False):
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=1, min_width=320):
                 picker_b = build_input("vae-b", "Input (B)", default_index=1)
-            with gr.Column():
                 steps = gr.Slider(*sampling.INTERPOLATION_STEPS, value=10, step=1, label="Steps")
                 mode = gr.Radio(list(vae.INTERPOLATION_MODES), value="spherical", label="Path")
                 walk = gr.Button("Interpolate", elem_id="vae-interpolate")
-        strip = gr.Image(label="A -> B", format="png", elem_id="vae-strip")
-        with gr.Row():
-            animation = gr.Image(label="Animation", type="filepath", elem_id="vae-gif")
-            download = gr.File(label="Download the GIF")
+            with gr.Column(scale=2):
+                strip = picture("A -> B", "vae-strip")
+                animation = picture("Animation (GIF)", "vae-gif", type="filepath")
     with gr.Accordion("Samples from the prior", open=False):
         with gr.Row():
-            n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
-            seed = forms.seed_box("Seed", 0)
-            draw = gr.Button("Sample", elem_id="vae-sample")
-        prior = gr.Image(label="Decoded prior samples", format="png", elem_id="vae-prior")
+            with gr.Column(scale=1, min_width=320):
+                n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples")
+                seed = forms.seed_box("Seed", 0)
+                draw = gr.Button("Sample", elem_id="vae-sample")
+            with gr.Column(scale=2):
+                prior = picture("Decoded prior samples", "vae-prior")
     docs.explainer("vae")
 
     one = [*picker, model, session]
@@ -143,8 +147,10 @@ def build(demo: gr.Blocks, shared) -> None:
                            api_name="vae_reconstruct", **limits)
     recon_event.success(handler(latent_map, store, test, encodings, gpu_seconds=SAMPLE_GPU_SECONDS), one, [scatter, manifold, map_text],
                         api_name="vae_map", **limits)
+    recon_event.failure(lambda: (None, "", None, None, ""), None, [triptych, terms, scatter, manifold, map_text],
+                        api_visibility="private", queue=False)  # no results of an earlier digit beside an error
     walk.click(handler(interpolation, store, test, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS),
-               [*picker, *picker_b, steps, mode, model, session], [strip, animation, download],
+               [*picker, *picker_b, steps, mode, model, session], [strip, animation],
                api_name="vae_interpolate", **limits)
     draw.click(handler(prior_samples, store, gpu_seconds=SAMPLE_GPU_SECONDS), [n, seed, model, session], prior,
                api_name="vae_sample", **limits)
