@@ -24,9 +24,14 @@ from genlab.ui.tabs import compare, diffusion, gan, text, train, vae  # noqa: E4
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
-Play with small generative models trained on MNIST digits and on Shakespeare, see how they work
-and how good they are.
-Every model runs here, on this machine; every picture is made fresh for your settings."""
+Small generative models to play with, look inside and train, on MNIST digits and on Shakespeare.
+Every model runs here, on this machine; every picture is made fresh for your settings.
+
+**GAN** samples digits and lets a judge classifier check each one · **VAE** squeezes a digit (yours, drawn
+or uploaded) through a small code and back, and maps where digits live · **Diffusion** shows digits emerging
+from noise step by step · **Compare** sets the three image models side by side, with speed and quality ·
+**Text** writes Shakespeare one character at a time and shows what the model considered · **Train** trains
+any of them live, here, and streams its losses and samples."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
 TABS = [("GAN", gan.build), ("VAE", vae.build), ("Diffusion", diffusion.build),
@@ -54,7 +59,7 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
         session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
                            delete_callback=store.runs.forget_session)
         shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles())
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="landing")
         with gr.Tabs():
             for label, build in TABS:
                 with gr.Tab(label, id=label.lower()):

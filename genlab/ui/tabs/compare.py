@@ -1,6 +1,5 @@
 """The Compare tab: one digit from every image family side by side, with time and quality figures."""
 
-
 import gradio as gr
 
 from genlab import images
@@ -9,6 +8,7 @@ from genlab.models import sampling
 from genlab.ui import docs, forms
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS
 from genlab.ui.handlers import handler
+from genlab.ui.pictures import picture
 from genlab.ui.store import ModelStore
 
 
@@ -24,13 +24,15 @@ def compare_digits(store: ModelStore, digit, n, seed):
 def build(demo: gr.Blocks, shared) -> None:
     store = shared.store
     with gr.Row():
-        digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit", elem_id="compare-digit")
-        n = gr.Slider(1, compare.MAX_PER_FAMILY, value=8, step=1, label="Digits per model")
-        seed = forms.seed_box("Seed", 0)
-        button = gr.Button("Compare", variant="primary", elem_id="compare-run")
-    grids = [gr.Image(label=f.title, format="png", image_mode="L", elem_id=f"compare-{f.name}",
-                      elem_classes=["compare-grid"]) for f in compare.image_families()]
-    figures = gr.Markdown(elem_id="compare-table")
+        with gr.Column(scale=1, min_width=280):
+            digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit", elem_id="compare-digit")
+            n = gr.Slider(1, compare.MAX_PER_FAMILY, value=8, step=1, label="Digits per model")
+            seed = forms.seed_box("Seed", 0)
+            button = gr.Button("Compare", variant="primary", elem_id="compare-run")
+        with gr.Column(scale=3):
+            grids = [picture(f.title, f"compare-{f.name}", image_mode="L", elem_classes=["compare-grid"])
+                     for f in compare.image_families()]
+            figures = gr.Markdown(elem_id="compare-table", label="Time and quality", show_label=False)
     docs.explainer("compare")
     button.click(handler(compare_digits, store, gpu_seconds=SAMPLE_GPU_SECONDS), [digit, n, seed],
                  [*grids, figures], api_name="compare", **store.lane("denoising"))
