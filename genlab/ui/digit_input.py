@@ -81,8 +81,8 @@ def build_input(prefix: str, label: str, default_index: int = 0) -> List[gr.comp
             index = gr.Number(default_index, precision=0, minimum=0, label="test digit #", elem_id=f"{prefix}-index")
             digit = gr.Dropdown([str(d) for d in range(10)], value="3", label="class", elem_id=f"{prefix}-digit")
             seed = gr.Number(0, precision=0, minimum=0, label="seed", elem_id=f"{prefix}-seed")
-        upload = gr.File(label="or upload an image", height=90, type="binary", file_types=["image"], elem_id=f"{prefix}-upload")
-        sketch = undecoded_sketchpad(image_mode="L", canvas_size=(280, 280), label="or sketch a digit (pick the brush)",
+        upload = gr.File(label="or upload an image", type="binary", file_types=["image"], elem_id=f"{prefix}-upload")
+        sketch = undecoded_sketchpad(image_mode="L", canvas_size=(280, 280), label="or sketch a digit",
                                      brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
                                      elem_id=f"{prefix}-sketch")
     # drawing or uploading is choosing that source: the picker never ignores what the user just gave it

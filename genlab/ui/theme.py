@@ -7,7 +7,9 @@ import gradio as gr
 CSS_FOLDER = Path(__file__).with_name("css")
 
 
-THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="sky", neutral_hue="slate")
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="sky", neutral_hue="slate").set(
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+    button_primary_text_color="white")  # a main button that reads as the one to press
 
 
 def css() -> str:
