@@ -45,8 +45,11 @@ class ModelStore:
         Sessions hold only labels; folders are named by the server, so no user string becomes a path.
         """
         run = (session or {}).get("runs", {}).get(label)
+        if label is None:
+            raise RequestError("this session has no training run yet: start one in the Train tab")
         if run is None or (family is not None and run["family"] != family):
-            raise RequestError(f"no {family or ''} run {label!r} in this session; train one in the Train tab")
+            kind = f"{family} run" if family else "run"
+            raise RequestError(f"no {kind} named {label!r} in this session; train one in the Train tab")
         self.runs.touch(run["folder"])
         return self.runs_root / run["folder"]
 
