@@ -1,5 +1,10 @@
 """The Text tab: handlers with tiny models, then the running app through gradio_client."""
 
+import html
+import re
+from pathlib import Path
+
+import gradio as gr
 import pandas as pd
 import pytest
 from gradio_client import Client
@@ -29,19 +34,97 @@ def run(store, *args):
     return list(text_tab.stream_text(store, *args))
 
 
+SKIP = gr.skip()
+
+
+def view_chars(view: str) -> str:
+    """The characters of a token view, in order, as a browser shows them."""
+    return "".join(html.unescape(c) for c in re.findall(r'<span data-i="\d+"[^>]*>(.*?)</span>', view, re.S))
+
+
 @pytest.mark.parametrize("name", TEXT_FAMILIES)
-def test_stream_grows_and_ends_with_the_full_text_and_token_view(name, monkeypatch):
-    monkeypatch.setattr(text_tab, "STREAM_SECONDS", 0.0)  # send every character
+def test_frames_send_only_the_growing_text_and_the_end_sends_everything(name, monkeypatch):
+    monkeypatch.setattr(text_tab, "FRAME_SECONDS", 0.0)  # send every character
     frames = run(TinyStore(), name, "pretrained", "KEEPER:", 50, 0.8, 0, 1.0, 3)
     texts = [f[0] for f in frames]
-    assert len(frames) == 51 and texts[-1] == texts[-2]  # one frame per character, then the complete one
-    assert all(len(b) == len(a) + 1 and b.startswith(a) for a, b in zip(texts[:-1], texts[1:-1]))
-    text, status, view, tokens, _ = frames[-1]
+    assert len(frames) == 52 and texts[-1] == texts[-2] == texts[-3]  # a frame per character, the text, the rest
+    assert all(len(b) == len(a) + 1 and b.startswith(a) for a, b in zip(texts[:-2], texts[1:-2]))
+    first = frames[0]
+    assert "Generating 50 characters" in first[1] and first[5] == {"prompt_chars": 7, "n_chars": 50}
+    assert first[3] == [] and first[4].interactive is False  # the last run's tokens go with the first frame
+    assert all(f[1:] == (SKIP,) * 5 for f in frames[1:-1])  # no status, view or tokens while it streams
+    text, status, view, tokens, position, done = frames[-1]
     assert text.startswith("KEEPER:") and len(text) == len("KEEPER:") + 50
-    assert "characters/s" in status
-    assert "".join(c for c, _ in view) == text[len("KEEPER:"):] and all(0 <= s <= 1 for _, s in view)
+    assert "characters/s" in status and done == SKIP
+    assert view_chars(view) == text[len("KEEPER:"):] and len(tokens) == 50
+    assert position.maximum == 50 and position.interactive is True
     again = run(TinyStore(), name, "pretrained", "KEEPER:", 50, 0.8, 0, 1.0, 3)[-1][0]
     assert again == text
+
+
+def test_token_view_is_running_text_with_line_breaks_tints_and_escapes():
+    tokens = [["<", 0.9, []], ["\n", 0.25, []], ["{", 1.0, []], ["&", 0.5, []], ["$", 0.0, []]]
+    view = text_tab.token_view(tokens)
+    spans = re.findall(r'<span data-i="(\d+)"( class="[^"]*")? style="--surprise:([\d.]+)">(.*?)</span>', view, re.S)
+    assert [int(i) for i, *_ in spans] == [0, 1, 2, 3, 4]
+    assert [float(s) for _, _, s, _ in spans] == [0.1, 0.75, 0.0, 0.5, 1.0]  # 1 - p
+    assert [c for *_, c in spans] == ["&lt;", "\n", "&#123;", "&amp;", "&#36;"]  # nothing a template or markup reads
+    assert "picked" in spans[0][1] and "newline" in spans[1][1] and not spans[2][1]
+    assert view_chars(view) == "<\n{&$"
+
+
+def test_alternatives_mark_the_drawn_character_even_outside_the_top_five():
+    alternatives = [("a", 0.5), ("b", 0.2), ("c", 0.1), ("d", 0.05), ("e", 0.04)]
+    summary, table = text_tab.alternatives_at([["b", 0.2, alternatives], ["z", 0.01, alternatives]], 1)
+    assert list(table["pick"]) == ["alternative", "drawn", "alternative", "alternative", "alternative"]
+    assert "choice no. 2" in summary
+    summary, table = text_tab.alternatives_at([["b", 0.2, alternatives], ["z", 0.01, alternatives]], 2)
+    assert len(table) == 6 and table.iloc[-1].tolist() == ["drawn: z", 0.01, "drawn"]
+    assert "not in its top 5" in summary and table["probability"].is_monotonic_decreasing
+
+
+def test_a_click_on_the_token_view_picks_that_character():
+    tokens = run(TinyStore(), "gpt", "pretrained", "A", 12, 1.0, 0, 1.0, 5)[-1][3]
+    summary, table, position = text_tab.clicked(tokens, gr.EventData(None, {"index": 3}))
+    assert position == 4 and "Character 4" in summary and len(table) >= 5
+    for bad in ({"index": "3"}, {"index": True}, {}, None):
+        with pytest.raises(RequestError, match="must name a character"):
+            text_tab.clicked(tokens, gr.EventData(None, bad))
+    with pytest.raises(RequestError, match="position must be from 1 to 12"):
+        text_tab.clicked(tokens, gr.EventData(None, {"index": 12}))
+
+
+def test_a_run_that_ends_early_says_why_and_keeps_nothing_of_an_earlier_run():
+    run_info = {"prompt_chars": 6, "n_chars": 300}
+
+    def status(text, shown, run_info):
+        said, tokens, position = text_tab.ended_early(text, shown, run_info)
+        assert tokens == [] and position.interactive is False and position.value == 1
+        return said
+
+    assert status("ROMEO:" + "x" * 120, text_tab.STOPPING, run_info) == (
+        "Stopped at 120 of 300 characters (the token view needs a finished run).")
+    assert status("", text_tab.STOPPING, run_info) == "Stopped before the first character."  # an earlier run's info
+    assert status("", text_tab.STOPPING, None) == "Stopped before the first character."
+    assert "refused" in status("", text_tab.STARTING, None)
+    assert status("ROMEO:xx", "Failed after 2 of 300 characters.", run_info) == SKIP
+
+
+def test_an_error_while_streaming_leaves_no_generating_status(monkeypatch):
+    real = text_tab.generation.generate
+
+    def failing(model, request):
+        for i, token in enumerate(real(model, request)):
+            if i == 5:
+                raise RequestError("the model broke")
+            yield token
+
+    monkeypatch.setattr(text_tab.generation, "generate", failing)
+    frames = []
+    with pytest.raises(RequestError, match="the model broke"):
+        for frame in text_tab.stream_text(TinyStore(), "gpt", "pretrained", "A", 40, 1.0, 0, 1.0, 0):
+            frames.append(frame)
+    assert frames[-1][1] == "Failed after 5 of 40 characters." and len(frames[-1][0]) == 6
 
 
 @pytest.mark.parametrize("args, message", [
@@ -68,8 +151,9 @@ def test_empty_prompt_starts_from_a_newline():
 def test_alternatives_show_the_top_five_at_a_position():
     tokens = run(TinyStore(), "gpt", "pretrained", "A", 12, 1.0, 0, 1.0, 5)[-1][3]
     summary, table = text_tab.alternatives_at(tokens, 4)
-    assert isinstance(table, pd.DataFrame) and len(table) == 5
+    assert isinstance(table, pd.DataFrame) and len(table) in (5, 6)  # a sixth row: the drawn one, outside the top 5
     assert table["probability"].is_monotonic_decreasing and "Character 4" in summary
+    assert (table["pick"] == "drawn").sum() == 1
     with pytest.raises(RequestError, match="position must be from 1 to 12"):
         text_tab.alternatives_at(tokens, 13)
     with pytest.raises(RequestError, match="generate some text first"):
@@ -97,3 +181,47 @@ def test_client_streams_shipped_model_text_in_vocabulary(server, name):
     assert text.startswith("ROMEO:") and len(text) == 206 and updates
     assert not weights.load(FAMILIES[name]).vocab.unknown(text)
     assert client.predict(*args, api_name="/text_generate")[0] == text  # same seed, same text
+
+
+def test_every_text_endpoint_names_its_parameters_and_outputs(server):
+    api = Client(server, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
+    choice = ["family_name", "choice", "prompt", "n_chars"]
+    knobs = ["top_k", "top_p", "seed"]
+    expected = {
+        "/text_generate": (choice + ["temperature"] + knobs,
+                           ["Generated text", "Status", text_tab.VIEW_LABEL, "Position"]),
+        "/text_alternatives": (["position"], ["The character at that position", text_tab.TOP5_LABEL]),
+        "/text_sweep": (choice + ["t1", "t2", "t3"] + knobs, ["Temperature 1", "Temperature 2", "Temperature 3"]),
+    }
+    for name, (parameters, outputs) in expected.items():
+        endpoint = api[name]
+        assert [p["parameter_name"] for p in endpoint["parameters"]] == parameters, name
+        assert all(p["parameter_has_default"] for p in endpoint["parameters"]), name  # all optional for a client
+        assert [r["label"] for r in endpoint["returns"]] == outputs, name
+
+
+def test_typing_a_position_asks_the_queued_public_endpoint(server):
+    config = Client(server, verbose=False).config
+    position = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "text-position")
+    endpoint = next(d for d in config["dependencies"] if d.get("api_name") == "text_alternatives")
+    assert [position, "input"] in endpoint["targets"]  # the number box and the drag both fire .input
+    assert endpoint["queue"] and endpoint["api_visibility"] == "public"
+
+
+def test_client_reads_the_alternatives_of_its_own_run(server):
+    client = Client(server, verbose=False)
+    text, status, view, position = client.predict("gpt", "pretrained", "ROMEO:", 30, 0.8, 0, 1.0, 0,
+                                                  api_name="/text_generate")
+    assert "characters/s" in status and position["maximum"] == 30 and 'data-i="29"' in view
+    summary, table = client.predict(5, api_name="/text_alternatives")
+    assert summary.startswith("Character 5:") and table["columns"] == ["character", "probability", "pick"]
+    assert [row[2] for row in table["data"]].count("drawn") == 1
+
+
+def test_the_explainer_writes_temperature_correctly_and_matches_the_shipped_models():
+    doc = (Path(text_tab.__file__).parent.parent / "docs" / "text.md").read_text(encoding="utf-8")
+    assert r"p_i \propto p_i^{1/T}" not in doc and r"p'_i \propto \exp(z_i / T)" in doc
+    for name in TEXT_FAMILIES:
+        model = weights.load(FAMILIES[name])
+        assert f"{len(model.vocab)} for the shipped models" in doc
+    assert f"window ({weights.load(FAMILIES['gpt']).config.context} characters)" in doc
