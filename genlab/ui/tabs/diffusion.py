@@ -168,8 +168,10 @@ def build(demo: gr.Blocks, shared) -> None:
     event = cleared.then(sample, [digit, n, seed, scheduler, steps, guidance, model, session], results,
                          api_name="diffusion_sample", **concurrency)
     event.then(lambda *values: cost_text(clock, *values), costed, cost, api_visibility="private", queue=False)
-    stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False).then(
-        stopped, status, status, api_visibility="private", queue=False)
+    stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False)
+    # after the stopped stream has ended (a cancel ends it as a failure), so no late frame or error state
+    # can overwrite the message
+    event.failure(stopped, status, status, api_visibility="private", queue=False)
     # .input: a drag and a number typed into the slider's box both move the picture
     scrubber.input(handler(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub",
                    trigger_mode="always_last", **store.lane("quick"))
