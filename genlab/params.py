@@ -23,19 +23,22 @@ def check_seed(value: Any, name: str = "seed") -> int:
 
 
 def param(default: Any, help: str, low: Optional[float] = None, high: Optional[float] = None,
-          choices: Optional[Sequence[str]] = None, derived: bool = False):
+          choices: Optional[Sequence[str]] = None, derived: bool = False, basic: bool = False):
     """A dataclass field with `help` and inclusive bounds (`low`/`high`) or a set of `choices`.
 
     `derived` fields are set from the training data (a text model's vocabulary), never by hand:
-    forms and CLI flags leave them out (see `tunable`).
+    forms and CLI flags leave them out (see `tunable`). `basic` fields are the few people change
+    most (steps, batch size, learning rate, width): forms show them first and fold the rest away.
     """
     return dataclasses.field(default=default, metadata={"help": help, "low": low, "high": high, "derived": derived,
-                                                        "choices": tuple(choices) if choices else None})
+                                                        "choices": tuple(choices) if choices else None,
+                                                        "basic": basic})
 
 
 def spec(f: dataclasses.Field) -> dict:
-    """help/low/high/choices/derived of a field (empty values for plain fields)."""
-    return {"help": "", "low": None, "high": None, "choices": None, "derived": False, **dict(f.metadata)}
+    """help/low/high/choices/derived/basic of a field (empty values for plain fields)."""
+    return {"help": "", "low": None, "high": None, "choices": None, "derived": False, "basic": False,
+            **dict(f.metadata)}
 
 
 def tunable(cls_or_instance) -> list:

@@ -23,9 +23,9 @@ Optimizers = Dict[str, torch.optim.Optimizer]
 class TrainConfig:
     """Training hyperparameters shared by every family (the model's own live in its config)."""
 
-    steps: int = param(1000, "optimiser steps (two-player models: one D and one G update each)", 1, 1_000_000)
-    batch_size: int = param(128, "examples per step", 1, 4096)
-    lr: float = param(2e-4, "peak learning rate", 1e-6, 1.0)
+    steps: int = param(1000, "optimiser steps, one batch each", 1, 1_000_000, basic=True)
+    batch_size: int = param(128, "examples per step", 1, 4096, basic=True)
+    lr: float = param(2e-4, "peak learning rate", 1e-6, 1.0, basic=True)
     weight_decay: float = param(0.0, "AdamW decoupled weight decay", 0.0, 1.0)
     warmup_steps: int = param(0, "steps of linear learning-rate warm-up", 0, 100_000)
     schedule: str = param("constant", "after warm-up: constant, or cosine decay to 10% of lr",
@@ -86,8 +86,10 @@ class Family:
     recipe: TrainConfig  # the recipe of the shipped weights (`python -m genlab train <name>` default)
     conditional: bool = True  # image families: does `sample` honour class labels?
     extra_metrics: Tuple[str, ...] = ()  # family-specific measurements by name (see genlab.eval.metrics.EXTRA)
-    quick_recipe: Optional[TrainConfig] = None  # the "quick" preset: about a minute on 2 CPU cores
+    quick_recipe: Optional[TrainConfig] = None  # the "quick" preset: a short run (benchmarks/train_presets.py)
     quick_config: Dict[str, object] = field(default_factory=dict)  # config overrides for "quick"
+    recipe_help: Dict[str, str] = field(default_factory=dict)  # TrainConfig field -> this family's own help
+    loss_names: Dict[str, str] = field(default_factory=dict)  # logged key -> name people read ("d_loss": "D loss")
     sampler_cls: Optional[type] = None  # settings `sample` takes as `settings=` (a dataclass of param fields)
     storage_dtype: str = "float32"  # of shipped weight files; "float16" keeps larger models under 10 MB
 

@@ -26,8 +26,8 @@ from genlab.params import param
 class GANConfig:
     z_dim: int = param(64, "latent size", 2, 512)
     embed_dim: int = param(16, "size of the class embedding concatenated to z", 1, 256)
-    g_width: int = param(32, "generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256)
-    d_width: int = param(64, "discriminator channels at 14x14 (x2 at 7x7)", 2, 256)
+    g_width: int = param(32, "generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256, basic=True)
+    d_width: int = param(64, "discriminator channels at 14x14 (x2 at 7x7)", 2, 256, basic=True)
     ema_decay: float = param(0.999, "decay of the generator's weight average (samples use the average)", 0.0, 0.99999)
     ema_start: int = param(1000, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
 
@@ -206,4 +206,7 @@ FAMILY = Family(
     recipe=TrainConfig(steps=15908, batch_size=256, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_recipe=TrainConfig(steps=400, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999),
     quick_config={"ema_start": 200, "ema_decay": 0.99},
+    recipe_help={"steps": "updates: one D and one G step each",
+                 "batch_size": "real digits per step (and as many generated ones)"},
+    loss_names={"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)"},
 )

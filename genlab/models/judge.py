@@ -17,7 +17,7 @@ from genlab.params import param
 
 @dataclass
 class JudgeConfig:
-    width: int = param(32, "channels of the first conv block (doubled in the second)", 2, 256)
+    width: int = param(32, "channels of the first conv block (doubled in the second)", 2, 256, basic=True)
     feature_dim: int = param(128, "size of the feature layer used for FID", 2, 1024)
     dropout: float = param(0.3, "dropout before the classification head", 0.0, 0.9)
     max_shift: int = param(2, "random translation (pixels) of training digits", 0, 4)
@@ -86,4 +86,7 @@ FAMILY = Family(
                        schedule="cosine"),
     quick_recipe=TrainConfig(steps=300, batch_size=128, lr=2e-3, weight_decay=1e-4, warmup_steps=30,
                              schedule="cosine"),
+    recipe_help={"steps": "optimiser steps, one batch of labelled digits each",
+                 "batch_size": "labelled digits per step"},
+    loss_names={"loss": "cross-entropy"},
 )

@@ -23,8 +23,8 @@ from genlab.params import check_value, param
 
 @dataclass
 class VAEConfig:
-    latent_dim: int = param(16, "size of the latent code z", 2, 128)
-    width: int = param(32, "channels at 14x14 (x2 at 7x7), encoder and decoder alike", 4, 256)
+    latent_dim: int = param(16, "size of the latent code z", 2, 128, basic=True)
+    width: int = param(32, "channels at 14x14 (x2 at 7x7), encoder and decoder alike", 4, 256, basic=True)
     hidden: int = param(512, "units of the dense layer between the convolutions and z", 16, 2048)
 
     def activations_per_example(self) -> float:
@@ -211,5 +211,7 @@ FAMILY = Family(
     quick_recipe=TrainConfig(steps=500, batch_size=128, lr=2e-3, warmup_steps=50, schedule="cosine"),
     conditional=False,
     extra_metrics=("likelihood",),
+    recipe_help={"steps": "optimiser steps, one batch of digits each", "batch_size": "digits per step"},
+    loss_names={"loss": "-ELBO", "recon": "reconstruction", "kl": "KL"},
     storage_dtype="float16",  # halves the shipped file; float16 keeps its digits
 )

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # diffusers is imported on first use: it is slow to import an
 
 @dataclass
 class DiffusionConfig:
-    width: int = param(32, "UNet channels at 28x28 (x2 at 14x14 and 7x7)", 4, 256)
+    width: int = param(32, "UNet channels at 28x28 (x2 at 14x14 and 7x7)", 4, 256, basic=True)
     layers_per_block: int = param(1, "residual blocks per resolution, each way", 1, 4)
     attention: bool = param(True, "self-attention at 7x7 (global shape at a small cost)")
     train_timesteps: int = param(1000, "noise levels of the forward process", 10, 4000)
@@ -159,5 +159,8 @@ FAMILY = Family(
     recipe=TrainConfig(steps=7000, batch_size=64, lr=5e-4, warmup_steps=200, schedule="cosine"),
     quick_recipe=TrainConfig(steps=150, batch_size=32, lr=1e-3, warmup_steps=20),
     quick_config={"width": 16, "ema_start": 50, "ema_decay": 0.95},
+    recipe_help={"steps": "optimiser steps, one batch of digits each",
+                 "batch_size": "digits per step, each noised to a random level"},
+    loss_names={"loss": "noise MSE"},
     sampler_cls=schedulers.SamplerSettings,
 )

@@ -26,9 +26,9 @@ from genlab.params import param
 class GPTConfig:
     vocab: str = vocab_param()
     context: int = param(128, "characters the model attends to (block size)", 8, 1024)
-    n_layer: int = param(4, "transformer blocks", 1, 24)
+    n_layer: int = param(4, "transformer blocks", 1, 24, basic=True)
     n_head: int = param(4, "attention heads per block (must divide n_embd into even head sizes)", 1, 32)
-    n_embd: int = param(160, "width of the residual stream", 16, 1024)
+    n_embd: int = param(160, "width of the residual stream", 16, 1024, basic=True)
     dropout: float = param(0.1, "dropout in attention and MLP while training", 0.0, 0.9)
 
     def activations_per_example(self) -> float:
@@ -251,5 +251,8 @@ FAMILY = Family(
                        beta2=0.99),
     quick_recipe=TrainConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=20, schedule="cosine", beta2=0.99),
     quick_config={"context": 64, "n_layer": 2, "n_head": 4, "n_embd": 64, "dropout": 0.0},
+    recipe_help={"steps": "optimiser steps, one batch of text windows each",
+                 "batch_size": "text windows per step, each `context` characters long"},
+    loss_names={"loss": "loss (nats/char)"},
     storage_dtype="float16",
 )

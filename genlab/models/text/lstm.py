@@ -22,8 +22,8 @@ from genlab.params import param
 class LSTMConfig:
     vocab: str = vocab_param()
     context: int = param(128, "characters per training window (backpropagation through time)", 8, 1024)
-    n_layer: int = param(2, "stacked LSTM layers", 1, 6)
-    hidden: int = param(512, "units per LSTM layer", 16, 2048)
+    n_layer: int = param(2, "stacked LSTM layers", 1, 6, basic=True)
+    hidden: int = param(512, "units per LSTM layer", 16, 2048, basic=True)
     n_embd: int = param(64, "size of the character embedding", 8, 1024)
     dropout: float = param(0.2, "dropout between layers and before the output while training", 0.0, 0.9)
 
@@ -87,5 +87,8 @@ FAMILY = Family(
     recipe=TrainConfig(steps=4500, batch_size=32, lr=2e-3, warmup_steps=100, schedule="cosine"),
     quick_recipe=TrainConfig(steps=150, batch_size=16, lr=3e-3, warmup_steps=10, schedule="cosine"),
     quick_config={"context": 64, "n_layer": 1, "hidden": 128, "dropout": 0.0},
+    recipe_help={"steps": "optimiser steps, one batch of text windows each",
+                 "batch_size": "text windows per step, each `context` characters long"},
+    loss_names={"loss": "loss (nats/char)"},
     storage_dtype="float16",
 )
