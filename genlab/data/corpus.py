@@ -113,7 +113,7 @@ def _candidates() -> List[Path]:
 def _verified(path: Path) -> str:
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != TINY_SHAKESPEARE_SHA256:
-        raise DataError(f"{path}: contents differ from tiny-shakespeare (SHA-256 mismatch)")
+        raise DataError(f"{path.name}: contents differ from tiny-shakespeare (SHA-256 mismatch)")
     return raw.decode("utf-8")
 
 
@@ -122,19 +122,24 @@ def find_shakespeare() -> Optional[Path]:
 
 
 def load_shakespeare(*, download: bool = True, timeout: float = 10.0) -> str:
-    """The tiny-shakespeare text; DataError naming every place tried when it is nowhere."""
+    """The tiny-shakespeare text; DataError saying where it was looked for when it is nowhere.
+
+    Messages name the settings and places looked at, never a folder of this machine: the web app
+    shows them to visitors of a server."""
     path = find_shakespeare()
     if path is not None:
         return _verified(path)
-    tried = [str(p) for p in _candidates()]
+    tried = ["$GENLAB_TEXT_PATH", "tinyshakespeare/input.txt beside $GENLAB_DATA_DIR", "genlab's user cache"]
     if download:
         try:
             return _verified(download_checked(TINY_SHAKESPEARE_URL, text_cache(), _verified, timeout,
                                               limit=MAX_TEXT_BYTES + 1))
         except (OSError, DataError) as err:
-            tried.append(f"download from {TINY_SHAKESPEARE_URL} ({err})")
-    raise DataError("tiny-shakespeare not found. Tried: " + "; ".join(tried) + ". Download input.txt from "
-                    f"{TINY_SHAKESPEARE_URL} and set GENLAB_TEXT_PATH to it, or copy it to {text_cache()}.")
+            reason = err if isinstance(err, DataError) else getattr(err, "reason", None) or type(err).__name__
+            tried.append(f"a download from {TINY_SHAKESPEARE_URL} ({reason})")
+    raise DataError("tiny-shakespeare not found. Looked at: " + "; ".join(tried) + ". Download input.txt from "
+                    f"{TINY_SHAKESPEARE_URL} and set GENLAB_TEXT_PATH to it, or copy it to "
+                    "genlab/text/tinyshakespeare.txt in your user cache ($XDG_CACHE_HOME or ~/.cache).")
 
 
 def load_corpus(which: str = "train", *, download: bool = True) -> Corpus:
