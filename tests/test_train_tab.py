@@ -47,7 +47,7 @@ def test_a_quick_run_streams_progress_previews_and_a_usable_model(ctx, name):
     last = frames[-1]
     data = "your text" if text else "bundled MNIST sample"
     assert last.done and last.step == 6 and "step 6/6" in last.status and data in last.status
-    assert last.previews == 3
+    assert last.previews == 4  # the first step, then every second one
     if text:  # a text sample in the model's vocabulary
         assert isinstance(last.preview, str) and len(last.preview) == 240 and last.histogram is None
         assert train_run.preview_at(ctx, last.session, 99) == last.preview
@@ -69,7 +69,7 @@ def test_the_gan_tab_samples_from_a_session_run(ctx):
     session = list(train_run.stream_run(ctx, "gan", recipe, config, None))[-1].session
     grid = gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "gan run 1", session)
     assert grid.shape == ((2 * 30 + 2) * 3, (2 * 30 + 2) * 3)
-    with pytest.raises(RequestError, match="no gan run 'gan run 7'"):
+    with pytest.raises(RequestError, match="no gan run named 'gan run 7'"):
         gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "gan run 7", session)
     with pytest.raises(RequestError, match="no gan run"):
         gan_tab.sample_grid(ctx.store, "3", 4, 0, 0, "../../etc/passwd", session)
@@ -158,7 +158,7 @@ def test_download_zips_config_and_weights(ctx):
     session = list(train_run.stream_run(ctx, "judge", recipe, config, None))[-1].session
     with zipfile.ZipFile(train_run.download(ctx, session)) as archive:
         assert sorted(archive.namelist()) == ["judge/config.json", "judge/model.safetensors"]
-    with pytest.raises(RequestError, match="no  run None"):
+    with pytest.raises(RequestError, match="this session has no run yet: press Start"):
         train_run.download(ctx, train_run.new_session())
 
 
@@ -280,3 +280,109 @@ def test_start_reads_the_chosen_familys_form_and_no_other(family_name):
     assert train_forms.read(family_name, shown) == (
         {f.name: getattr(recipe, f.name) for f in params.tunable(recipe)},
         {f.name: getattr(config, f.name) for f in params.tunable(config)})
+
+
+def in_accordion(block) -> bool:
+    import gradio as gr
+    while block is not None and not isinstance(block, gr.Accordion):
+        block = block.parent
+    return block is not None
+
+
+def test_each_familys_form_shows_its_basic_fields_and_folds_the_rest_away():
+    import gradio as gr
+    for name, family in FAMILIES.items():
+        with gr.Blocks():
+            recipe, config = train_tab.family_forms(name)
+        folded = {f.name for form in (recipe, config) for f in params.tunable(form.cls) if not params.spec(f)["basic"]}
+        for form in (recipe, config):
+            for field, widget in form.fields.items():  # the basic ones stand in the form, the rest in Advanced
+                assert in_accordion(widget) == (field in folded), (name, field)
+        shown = len(recipe.fields) + len(config.fields) - len(folded)
+        assert {"steps", "batch_size", "lr"} <= set(recipe.fields) - folded and 4 <= shown <= 6, name
+
+
+def test_field_help_is_in_each_familys_own_words():
+    import gradio as gr
+    with gr.Blocks():
+        gan_recipe, _ = train_tab.family_forms("gan")
+        gpt_recipe, _ = train_tab.family_forms("gpt")
+    assert "one D and one G" in gan_recipe.fields["steps"].info
+    assert "D and" not in gpt_recipe.fields["steps"].info and "text windows" in gpt_recipe.fields["batch_size"].info
+
+
+def test_the_preset_hint_says_what_the_benchmark_measured_for_the_current_preset(tmp_path):
+    import json
+
+    from genlab.ui import train_presets
+    for family in FAMILIES.values():  # benchmarks/train_presets.py --write has timed today's quick presets
+        entry = train_presets.measurement(family)
+        assert entry is not None, f"rerun benchmarks/train_presets.py --write: {family.name}'s preset changed"
+        assert train_presets.about(entry["seconds"]) in train_presets.preset_info(family)
+        assert f"on {entry['cores']} CPU cores (measured)" in train_presets.preset_info(family)
+    stale = json.loads(train_presets.MEASURED_FILE.read_text())
+    stale["families"]["gan"]["preset"]["recipe"]["steps"] += 1  # timed another preset than today's
+    (tmp_path / "m.json").write_text(json.dumps(stale))
+    assert "not yet measured" in train_presets.preset_info(FAMILIES["gan"], tmp_path / "m.json")
+    assert train_presets.about(131) == "about 2 min" and train_presets.about(42) == "about 40 s"
+
+
+def test_loss_series_are_named_as_people_read_them(ctx):
+    recipe, config = tiny_run("gan", steps=2)
+    last = list(train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1))[-1]
+    assert set(last.history["series"]) == {"D loss", "G loss", "D(real)", "D(fake)", "held-out D loss",
+                                           "held-out G loss", "held-out D(real)", "held-out D(fake)"}
+    assert str(last.history["value"].dtype) == "float64" and str(last.history["step"].dtype) == "int64"
+
+
+def test_resume_continues_the_same_curves_held_out_series_included(ctx):
+    recipe, config = tiny_run("vae", steps=6)
+    run = train_run.stream_run(ctx, "vae", recipe, config, None, preview_every=2)
+    first = [next(run) for _ in range(3)]
+    run.close()
+    ctx.settle()
+    resumed = list(train_run.stream_run(ctx, "vae", {"steps": 6}, {}, first[-1].session, resume=True,
+                                        preview_every=2))
+    history = resumed[-1].history
+    for series in ("-ELBO", "held-out -ELBO", "KL"):
+        steps = history[history["series"] == series]["step"].tolist()
+        assert steps == sorted(set(steps)) and steps[0] <= 2 and steps[-1] == 6, (series, steps)
+
+
+def test_stop_leaves_where_the_run_stopped_and_no_eta(ctx):
+    from genlab.ui import train_api
+    recipe, config = tiny_run("gan", steps=8)
+    run = train_run.stream_run(ctx, "gan", recipe, config, None, preview_every=1)
+    frames = [next(run) for _ in range(3)]
+    assert "ETA" in frames[-1].status
+    run.close()
+    status = train_api.train_stop(ctx, frames[-1].session)
+    assert "stopped at step 3 of 8" in status and "Resume" in status and "ETA" not in status
+
+
+def test_a_refused_start_clears_the_screen_and_says_why(ctx):
+    outputs = train_tab.train_start(ctx, "gpt", "quick", {"stepz": 3}, {}, train_tab.OWN_TEXT, TEXT, None, None)
+    preparing = next(outputs)
+    assert preparing[1] is None and preparing[2] is None and preparing[3] == ""  # plot and previews cleared
+    refused = next(outputs)
+    assert "Could not start" in refused[0] and "stepz" in refused[0] and refused[2] is None
+    with pytest.raises(RequestError, match="unknown recipe field for gpt: stepz"):
+        next(outputs)
+
+
+def test_offline_the_users_own_text_is_preselected_and_messages_name_no_server_path(ctx, tmp_path, monkeypatch):
+    from genlab.data import corpus
+    from genlab.ui import train_api
+    assert train_api.default_source() == train_tab.OWN_TEXT  # the tests hide tiny-shakespeare
+    with pytest.raises(Exception) as err:
+        corpus.load_shakespeare(download=False)
+    assert str(tmp_path) not in str(err.value) and "/cache" not in str(err.value)
+    cut = train_run.without_paths(f"{tmp_path}/x/input.txt: bad (see https://a.b/c)")
+    assert cut == "input.txt: bad (see https://a.b/c)"
+    source = tmp_path / "input.txt"
+    source.write_text("x")
+    monkeypatch.setenv("GENLAB_TEXT_PATH", str(source))
+    assert train_api.default_source() == train_tab.SHAKESPEARE
+    with pytest.raises(RequestError) as refused:
+        list(train_run.stream_run(ctx, "gpt", *tiny_run("gpt", steps=2), None))
+    assert str(tmp_path) not in str(refused.value) and "input.txt" in str(refused.value)

@@ -4,20 +4,23 @@ The same field metadata (genlab.params) drives the CLI flags and the server-side
 form can never offer a value the server refuses, and the server re-checks whatever arrives.
 """
 
+import contextlib
 import dataclasses
-from typing import Dict, List
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import gradio as gr
 
 from genlab import params
 from genlab.ui.store import PRETRAINED, model_choices
 
+ADVANCED = "Advanced"  # the folded part of a form: every field not marked basic
 
-def widget(f: dataclasses.Field, value, key: str) -> gr.components.Component:
-    """The widget for one field, showing `value`."""
+
+def widget(f: dataclasses.Field, value, key: str, help: Optional[str] = None) -> gr.components.Component:
+    """The widget for one field, showing `value`; `help` replaces the field's own help text."""
     spec = params.spec(f)
     label = f.name.replace("_", " ")
-    common = {"label": label, "info": spec["help"], "elem_id": key, "key": key}
+    common = {"label": label, "info": spec["help"] if help is None else help, "elem_id": key, "key": key}
     if isinstance(value, bool):
         return gr.Checkbox(value=value, **common)
     if isinstance(value, str):
@@ -33,20 +36,51 @@ def seed_box(label: str, value: int) -> gr.Number:
 
 @dataclasses.dataclass(frozen=True)
 class Form:
-    """The widgets of one dataclass's tunable fields, in field order."""
+    """The widgets of one dataclass's tunable fields, by field name in field order."""
 
     cls: type
-    widgets: List[gr.components.Component]
+    fields: Dict[str, gr.components.Component]
 
-    def read(self, values: Dict[gr.components.Component, object]) -> dict:
+    @property
+    def widgets(self) -> List[gr.components.Component]:
+        return list(self.fields.values())
+
+    def read(self, values: Mapping[gr.components.Component, object]) -> dict:
         """{field name: value} from the values an event received, keyed by widget (checked later, by params.build)."""
-        return {f.name: values[w] for f, w in zip(params.tunable(self.cls), self.widgets)}
+        return {name: values[w] for name, w in self.fields.items()}
 
 
-def build_form(defaults, prefix: str) -> Form:
+@dataclasses.dataclass(frozen=True)
+class FormPart:
+    """One dataclass instance to show in a form, its widgets' elem_id prefix and help that replaces its own."""
+
+    defaults: object
+    prefix: str
+    help: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def widget(self, f: dataclasses.Field) -> gr.components.Component:
+        return widget(f, getattr(self.defaults, f.name), f"{self.prefix}-{f.name}", self.help.get(f.name))
+
+
+def build_form(defaults, prefix: str, help: Optional[Mapping[str, str]] = None) -> Form:
     """Widgets for every tunable field of the dataclass instance `defaults`, showing its values."""
-    return Form(type(defaults), [widget(f, getattr(defaults, f.name), f"{prefix}-{f.name}")
-                                 for f in params.tunable(defaults)])
+    part = FormPart(defaults, prefix, help or {})
+    return Form(type(defaults), {f.name: part.widget(f) for f in params.tunable(defaults)})
+
+
+def build_folded_forms(parts: Sequence[FormPart]) -> Tuple[Form, ...]:
+    """One form per part: the basic fields of every part in view, the rest of all of them together
+    in one collapsed "Advanced" accordion. Which fields are basic is the fields' own metadata
+    (params.param(basic=True))."""
+    made: List[Dict[str, gr.components.Component]] = [{} for _ in parts]
+    for folded in (False, True):
+        chosen = [(part, fields, f) for part, fields in zip(parts, made) for f in params.tunable(part.defaults)
+                  if params.spec(f)["basic"] != folded]
+        with gr.Accordion(ADVANCED, open=False) if folded else contextlib.nullcontext(), gr.Row(equal_height=True):
+            for part, fields, f in chosen:  # the row wraps: as many a line as the column's width holds
+                fields[f.name] = part.widget(f)
+    return tuple(Form(type(part.defaults), {f.name: fields[f.name] for f in params.tunable(part.defaults)})
+                 for part, fields in zip(parts, made))
 
 
 def form_values(instance) -> List[object]:

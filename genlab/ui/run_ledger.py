@@ -1,7 +1,7 @@
 """What the server keeps about each training run, and when it lets go of it.
 
 A run owns a folder under the runs root (named by the server), its user's text beside it, zips of
-it for download, its preview timeline in memory and the training seconds it has used. Runs that
+it for download, its preview timeline and loss history in memory and the training seconds it has used. Runs that
 nobody has touched for `idle_seconds` (a closed tab, an abandoned session) are deleted whole, and
 past `max_runs` the least recently used go first, so a public server's memory and disk stay
 bounded however many people train and leave.
@@ -20,6 +20,7 @@ from PIL import Image
 
 MAX_PREVIEWS = 200  # timeline frames kept per run
 MAX_PREVIEW_BYTES = 64 * 1024 * 1024  # all runs' timelines together; the least recently used go first
+MAX_HISTORY_POINTS = 4000  # loss-plot points kept per run (the Train tab thins each series to fewer)
 
 Preview = Union[np.ndarray, str]  # an (H, W, 3) uint8 grid or a text sample
 
@@ -29,6 +30,7 @@ class RunEntry:
     seconds: float = 0.0  # trained so far, every start and resume together
     used: float = 0.0  # clock reading of its last use (trained, resumed, sampled from, downloaded)
     previews: List[Union[bytes, str]] = field(default_factory=list)  # timeline: grids as PNG bytes, text samples
+    history: List[dict] = field(default_factory=list)  # loss-plot points {"step", "value", "series"}, step order
 
     @property
     def preview_bytes(self) -> int:
@@ -100,6 +102,19 @@ class RunLedger:
             if name in self._entries:
                 self._entries[name].previews.clear()
 
+    def history(self, name: str, up_to: int) -> List[dict]:
+        """Run `name`'s loss history up to step `up_to` (its checkpoint: later points were not kept)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            return [dict(p) for p in entry.history if p["step"] <= up_to] if entry else []
+
+    def keep_history(self, name: str, points: List[dict]) -> None:
+        """Keep `points` (the latest MAX_HISTORY_POINTS) as run `name`'s loss history, so a resumed run
+        continues the same curves."""
+        with self._lock:
+            entry = self._entries.setdefault(name, RunEntry(used=self.clock()))
+            entry.history = [dict(p) for p in points[-MAX_HISTORY_POINTS:]]
+
     def seconds_used(self, name: str) -> float:
         with self._lock:
             entry = self._entries.get(name)
@@ -107,6 +122,10 @@ class RunLedger:
 
     def add_seconds(self, name: str, seconds: float) -> None:
         self.touch(name).seconds += seconds
+
+    def is_training(self, name: str) -> bool:
+        with self._lock:
+            return name in self._active
 
     def training(self, name: str, active: bool) -> None:
         with self._lock:

@@ -5,12 +5,14 @@ A run lives in a server-owned folder named by us; the user's session only holds 
 """
 
 import math
+import re
 import threading
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from pathlib import Path
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -25,13 +27,13 @@ from genlab.params import RequestError
 from genlab.registry import get_family
 from genlab.train import checkpoints, loop, previews
 from genlab.ui.store import ModelStore
+from genlab.ui.train_status import HISTORY_POINTS, LossHistory, finished_status, stopped_status, training_status
 
-HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
 PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often,
 PREVIEW_SHARE = 0.05  # and rarer still when they are slow: previews take at most this share of the run
 SAVE_SECONDS = 60.0  # checkpoint at least this often (and always when the run stops)
-STOP_SAVE_SECONDS = 30.0  # a new run waits at most this long for a stopped one to finish saving
+STOP_SAVE_SECONDS = 30.0  # a new run (or Stop's answer) waits at most this long for a stopped one to finish saving
 HELD_OUT = 128  # held-out examples scored at every preview
 
 
@@ -69,13 +71,14 @@ class TrainFrame:
     """One update of the tab while a run trains."""
 
     status: str  # markdown: progress, speed, ETA, data source, notes
-    history: pd.DataFrame  # columns step, value, series
+    history: pd.DataFrame  # columns step, value, series (named as people read them: "held-out D loss")
     preview: Union[np.ndarray, str, None]  # a new preview: grid (H, W, 3) uint8 or text sample; None: unchanged
     histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of it, None: unchanged
     previews: int  # previews so far (kept on the server for the timeline: TrainContext.preview)
     session: dict  # {"runs": {label: {"family", "folder"}}, "current": label}
     step: int = 0
     done: bool = False
+    total: int = 0  # steps the run is to reach
 
 
 def new_session() -> dict:
@@ -119,35 +122,18 @@ def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
         return RunData(ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test"))
     except DataError as err:
         hint = " Or paste or upload your own text." if family.data == "text" else ""
-        raise RequestError(f"{err}{hint}") from None
+        raise RequestError(f"{without_paths(str(err))}{hint}") from None
+
+
+def without_paths(message: str) -> str:
+    """`message` with every absolute file path cut to its last part: users never see the server's folders."""
+    return re.sub(r"(?<![\w.:/])(?:~|[A-Za-z]:)?[/\\][^\s:;,'\"()]+", lambda m: Path(m.group(0)).name or "/", message)
 
 
 def _check_limits(ctx: TrainContext, family, recipe: TrainConfig, config) -> None:
     with torch.device("meta"):  # parameters' shapes (count and memory estimate) without allocating them
         model = family.model_cls(config)
     check_limits(recipe, model, ctx.limits, config)
-
-
-def _thin(points: List[dict]) -> List[dict]:
-    """At most HISTORY_POINTS evenly spaced points per series, always keeping the latest."""
-    by_series: Dict[str, List[dict]] = {}
-    for point in points:
-        by_series.setdefault(point["series"], []).append(point)
-    kept = []
-    for rows in by_series.values():
-        stride = math.ceil(len(rows) / HISTORY_POINTS)
-        kept += rows[::stride] + ([rows[-1]] if (len(rows) - 1) % stride else [])
-    return kept
-
-
-def _status(family, progress, source: str, scores: Dict[str, float], note: str = "") -> str:
-    bar = "█" * int(20 * progress.fraction) + "░" * (20 - int(20 * progress.fraction))
-    eta = "-" if math.isinf(progress.eta) else time.strftime("%M:%S", time.gmtime(progress.eta))
-    extra = " · ".join(f"{k} {v:.0%}" for k, v in scores.items())
-    text = (f"**{family.title}** `{bar}` {progress.fraction:.0%} · step {progress.step}/{progress.total} · "
-            f"{progress.steps_per_second:.1f} steps/s · ETA {eta}" + (f" · {extra}" if extra else "") +
-            f"\n\nData: {source}")
-    return text + (f"\n\n**{note}**" if note else "")
 
 
 def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
@@ -161,13 +147,18 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
     ctx.store.runs.sweep(room=0 if resume else 1)  # before a new run, make room for it
     seconds = ctx.limits.max_seconds
     if resume:
+        # a resume continues the saved recipe; only `steps` may grow, to train a finished run longer
+        others = sorted(set(recipe_values) - {"steps"})
+        if others:
+            raise RequestError(f"a resumed run keeps its saved recipe; only steps may change, not {', '.join(others)}")
+        if session["current"] is None:
+            raise RequestError("this session has no run to resume yet: press Start to train one")
         folder = ctx.store.saved_run(session, session["current"])
         record = session["runs"][session["current"]]
         family = get_family(record["family"])
         kept = folder.with_name(folder.name + ".txt")
         data = _data(ctx, family, kept.read_text(encoding="utf-8") if record.get("text") else None)
         saved_recipe = checkpoints.read_recipe(folder)
-        # a resume continues the saved recipe; only `steps` may grow, to train a finished run longer
         recipe = params.build(TrainConfig, {**saved_recipe, "steps": recipe_values.get("steps", saved_recipe["steps"])})
         config = weights.read_config(family, folder)
         _check_limits(ctx, family, recipe, config)
@@ -232,8 +223,9 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
     judge = _judge(ctx)
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)
-    history: List[dict] = []
     ledger = ctx.store.runs
+    # a resumed run continues its curves from its checkpoint's step (points after it were trained again)
+    history = LossHistory(family, ledger.history(folder.name, checkpoints.read_step(folder)) if resume else ())
     for other in session["runs"].values():  # only the current run's timeline is shown: free the others'
         if other["folder"] != folder.name:
             ledger.drop_previews(other["folder"])
@@ -251,13 +243,14 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             elapsed = progress.elapsed
             ctx.progress = (progress.step, progress.total)
             if progress.step % log_every == 0 or progress.step == progress.total:
-                history += [{"step": progress.step, "value": v, "series": k} for k, v in progress.losses.items()]
+                history.add(progress.step, progress.losses)
             now = time.perf_counter()
+            # the first step previews too: the plot fixes its legend from the first series it is sent, so
+            # held-out series must be in the first frame to be drawn at all
             is_preview = (progress.step % preview_every == 0 and now - last_preview >= preview_gap
-                          or progress.step == progress.total or bool(progress.note))
+                          or progress.step in (progress.start_step + 1, progress.total) or bool(progress.note))
             if is_preview:
-                for k, v in held_out_losses(model, held_out).items():
-                    history.append({"step": progress.step, "value": v, "series": f"held-out {k}"})
+                history.add(progress.step, held_out_losses(model, held_out), held_out=True)
                 shot = previews.preview(family, model, judge, held_out)
                 scores = shot.scores
                 frame_preview = shot.text if shot.images is None else np.asarray(
@@ -271,12 +264,15 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
             if is_preview or now - last_sent >= STREAM_SECONDS:
                 last_sent = now
                 done = progress.step == progress.total or bool(progress.note)
-                yield TrainFrame(_status(family, progress, train_set.source, scores, progress.note),
-                            pd.DataFrame(_thin(history), columns=["step", "value", "series"]),
-                            frame_preview if is_preview else None, histogram if is_preview else None,
-                            shots, session, progress.step, done)
+                status = (stopped_status(label, progress.step, progress.total, progress.note) if progress.note
+                          else finished_status(family, progress, train_set.source, scores, label) if done
+                          else training_status(family, progress, train_set.source, scores))
+                yield TrainFrame(status, history.frame(), frame_preview if is_preview else None,
+                                 histogram if is_preview else None, shots, session, progress.step, done,
+                                 progress.total)
     finally:
         run.close()  # saves the checkpoint when stopped early
+        ledger.keep_history(folder.name, history.points())
         ledger.add_seconds(folder.name, elapsed)
         ledger.training(folder.name, False)
 
@@ -298,6 +294,8 @@ def _judge(ctx: TrainContext):
 
 def download(ctx: TrainContext, session: dict) -> str:
     """A zip (config.json + model.safetensors) of this session's current run."""
+    if (session or {}).get("current") is None:
+        raise RequestError("this session has no run yet: press Start to train one, then download it")
     ctx.settle()
     folder = ctx.store.saved_run(session, (session or {}).get("current"))
     family = get_family(session["runs"][session["current"]]["family"])

@@ -1,35 +1,25 @@
 """The Train tab: pick a family, fill a form generated from its dataclasses, watch it learn.
 
-Every family gets the same widgets from the registry; there is no per-family code here.
+Controls on the left (the fields marked basic in view, the rest folded into "Advanced"), outputs
+on the right. Every family gets the same widgets from the registry; there is no per-family code
+here. Start and Resume first read the shown form into a recipe and a config by field name, then
+call the named endpoints train_start / train_resume (genlab.ui.train_api) that clients call too.
 """
 
 import dataclasses
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import gradio as gr
 
 from genlab import params
 from genlab.data import corpus, mnist
-from genlab.data.download import DataError
-from genlab.models.base import TrainConfig
 from genlab.registry import FAMILIES, TEXT_FAMILIES
-from genlab.ui import docs, forms
+from genlab.ui import docs, forms, train_api
 from genlab.ui.gpu import TRAIN_GPU_SECONDS
 from genlab.ui.handlers import handler
-from genlab.ui.train_run import TrainContext, TrainFrame, download, preview_at, stream_run
-
-PRESETS = ("quick", "shipped")
-
-
-def preset(family, name: str) -> Tuple[TrainConfig, object]:
-    """(recipe, config) of a preset: 'shipped' (the recipe of weights/) or 'quick' (about a minute)."""
-    if name == "quick" and family.quick_recipe is not None:
-        return family.quick_recipe, family.config_cls(**family.quick_config)
-    return family.recipe, family.config_cls()
-
-
-SHAKESPEARE, OWN_TEXT = "tiny-shakespeare", "my own text"
+from genlab.ui.train_api import OWN_TEXT, SHAKESPEARE, TEXT_SOURCES, chosen_text, default_source  # noqa: F401
+from genlab.ui.train_presets import PRESETS, preset, preset_info
+from genlab.ui.train_run import TrainContext, download, stream_run
 
 
 def data_notice() -> str:
@@ -41,35 +31,14 @@ def data_notice() -> str:
                   "real digits (set `GENLAB_DATA_DIR` to a folder with the four MNIST files for the full set).")
     if corpus.find_shakespeare() is None:
         notice += (" **Text families:** tiny-shakespeare was not found here (set `GENLAB_TEXT_PATH` to its "
-                   "`input.txt`); choose *my own text* and paste or upload UTF-8 text to train on.")
+                   "`input.txt`), so *my own text* is chosen: paste or upload UTF-8 text to train on.")
     return notice
-
-
-def chosen_text(family_name: str, source, pasted, uploaded,
-                max_bytes: int = corpus.MAX_TEXT_BYTES) -> Optional[str]:
-    """The user's own training text for a text family (None: the default corpus); bounded before reading."""
-    if family_name not in TEXT_FAMILIES or source != OWN_TEXT:
-        return None
-    if uploaded:
-        path = Path(uploaded)  # a file gradio received and named, never a path the user typed
-        if path.stat().st_size > max_bytes:
-            raise params.RequestError(f"the uploaded file is {path.stat().st_size:,} bytes; "
-                                      f"at most {max_bytes:,} are accepted here")
-        raw = path.read_bytes()
-    else:
-        raw = (pasted or "").encode("utf-8", errors="surrogatepass")
-        if len(raw) > max_bytes:
-            raise params.RequestError(f"the pasted text is {len(raw):,} bytes; at most {max_bytes:,} are accepted here")
-    try:
-        return corpus.decode_upload(raw, "the uploaded file" if uploaded else "the pasted text")
-    except DataError as err:
-        raise params.RequestError(str(err)) from None
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainForms:
-    """Each family's recipe and model forms. The Start event receives every family's widgets (only
-    the chosen family's are shown), and reads the chosen family's back by widget, not by position."""
+    """Each family's recipe and model forms. The form-reading step receives every family's widgets
+    (only the chosen family's are shown) and reads the chosen family's back by widget, not by position."""
 
     by_family: Dict[str, Tuple[forms.Form, forms.Form]]  # family -> (recipe form, model form)
 
@@ -83,107 +52,163 @@ class TrainForms:
         recipe, config = self.by_family[family_name]
         return recipe.read(by_widget), config.read(by_widget)
 
-
-def preview_outputs(preview) -> tuple:
-    """(image preview, text preview): the one that changed gets the value, the other is left alone."""
-    if preview is None:
-        return gr.skip(), gr.skip()
-    return (gr.skip(), preview) if isinstance(preview, str) else (preview, gr.skip())
+    def preset_values(self, name: str) -> list:
+        """Every widget's value (in `widgets` order) showing preset `name` of its family."""
+        return [v for fam in self.by_family for part in preset(FAMILIES[fam], name) for v in forms.form_values(part)]
 
 
-def frame_outputs(frame: TrainFrame) -> tuple:
-    """The tab's outputs for a frame; an unchanged preview is skipped, not re-sent."""
-    last = max(0, frame.previews - 1)
-    return (frame.status, frame.history, *preview_outputs(frame.preview),
-            gr.skip() if frame.histogram is None else frame.histogram,
-            gr.Slider(minimum=0, maximum=max(1, last), value=last, interactive=frame.previews > 1), frame.session)
+def family_forms(name: str) -> Tuple[forms.Form, forms.Form]:
+    """The family's recipe and model fields (its quick preset shown), in the family's own words."""
+    family = FAMILIES[name]
+    recipe, config = preset(family, "quick")
+    shared_help = {f.name: family.recipe_help[f.name] for f in params.tunable(recipe) if f.name in family.recipe_help}
+    return forms.build_folded_forms([forms.FormPart(recipe, f"train-{name}-recipe", shared_help),
+                                     forms.FormPart(config, f"train-{name}-config")])
 
 
-def start_run(ctx: TrainContext, train_forms: TrainForms, family_name: str, source, pasted, uploaded, *values):
-    """Start a new run from the form of `family_name`; streams the tab's outputs."""
-    *form, session = values
-    recipe, config = train_forms.read(family_name, form)
-    text = chosen_text(family_name, source, pasted, uploaded, ctx.limits.max_text_bytes)
-    for frame in stream_run(ctx, family_name, recipe, config, session, text=text):
-        yield frame_outputs(frame)
+def train_start(ctx: TrainContext, family: str, preset: str, recipe: Optional[dict], config: Optional[dict],
+                source: str = SHAKESPEARE, pasted: Optional[str] = "", uploaded: Optional[str] = None,
+                session: Optional[dict] = None):
+    """/train_start: a new run of `family` from `preset`, with `recipe` and `config` fields replaced by name.
+
+    Text families train on `source`: tiny-shakespeare, or "my own text" from `pasted` or `uploaded`."""
+    yield from train_api.start_stream(ctx, stream_run, family, preset, recipe, config, source, pasted, uploaded,
+                                      session)
 
 
-def resume_run(ctx: TrainContext, train_forms: TrainForms, family_name: str, source, pasted, uploaded, *values):
-    """Continue this session's latest run from its checkpoint on its own data (the form's steps may extend it)."""
-    *form, session = values
-    recipe, _ = train_forms.read(family_name, form)
-    for frame in stream_run(ctx, family_name, recipe, {}, session, resume=True):
-        yield frame_outputs(frame)
+def train_resume(ctx: TrainContext, recipe: Optional[dict], session: Optional[dict] = None):
+    """/train_resume: continue this session's latest run from its checkpoint; `recipe` may only raise its steps."""
+    yield from train_api.resume_stream(ctx, stream_run, recipe, session)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainWidgets:
+    """The tab's components, for the wiring below."""
+
+    family: gr.Dropdown
+    preset: gr.Radio
+    text_group: gr.Group  # the text source, shown for text families
+    source: gr.Radio
+    own_text: gr.Row  # paste and upload, shown for "my own text"
+    pasted: gr.Textbox
+    uploaded: gr.File
+    family_groups: List[gr.Column]  # one per family, only the chosen one shown
+    forms: TrainForms
+    recipe_sent: gr.JSON  # what Start and Resume send to the named endpoints: the shown form as {field: value}
+    config_sent: gr.JSON
+    start: gr.Button
+    stop: gr.Button
+    resume: gr.Button
+    status: gr.Markdown
+    plot: gr.LinePlot
+    preview: gr.Image
+    preview_text: gr.Textbox
+    histogram: gr.BarPlot
+    timeline: gr.Slider
+    get_zip: gr.Button
+    zipped: gr.File
+
+    @property
+    def outputs(self) -> list:
+        """What every training stream updates, in train_api.frame_outputs order (then the session)."""
+        return [self.status, self.plot, self.preview, self.preview_text, self.histogram, self.timeline]
 
 
 def build(demo: gr.Blocks, shared) -> None:
-    ctx, session = shared.trainer, shared.session
-    names = list(FAMILIES)
-    with gr.Row():
-        family = gr.Dropdown([(f.title, n) for n, f in FAMILIES.items()], value=names[0], label="Model family",
-                             elem_id="train-family")
-        chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
-                          info="quick: about a minute on 2 CPU cores; shipped: the recipe of the shipped weights")
-    gr.Markdown(data_notice(), elem_id="train-data-notice")
-    with gr.Group(visible=names[0] in TEXT_FAMILIES) as text_group:
-        source = gr.Radio([SHAKESPEARE, OWN_TEXT], value=SHAKESPEARE, label="Text to train on",
-                          elem_id="train-text-source",
-                          info=f"your own: plain UTF-8, at least {corpus.MIN_TEXT_CHARS} characters "
-                               f"(the last 10% is held out)")
-        with gr.Row():
-            pasted = gr.Textbox("", label="Paste text", lines=4, max_lines=8, elem_id="train-text-paste")
-            uploaded = gr.File(None, label="or upload a .txt file", file_types=[".txt"], type="filepath",
-                               elem_id="train-text-file")
-    groups, by_family = [], {}
-    for name, fam in FAMILIES.items():
-        recipe, config = preset(fam, "quick")
-        with gr.Row(visible=name == names[0]) as group:
-            with gr.Column():
-                with gr.Accordion(f"{fam.title}: training recipe", open=True):
-                    recipe_form = forms.build_form(recipe, f"train-{name}-recipe")
-            with gr.Column():
-                with gr.Accordion(f"{fam.title}: model", open=True):
-                    config_form = forms.build_form(config, f"train-{name}-config")
-        by_family[name] = (recipe_form, config_form)
-        groups.append(group)
-    train_forms = TrainForms(by_family)
-    widgets = train_forms.widgets
-    with gr.Row():
-        start = gr.Button("Start", variant="primary", elem_id="train-start")
-        stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
-        resume = gr.Button("Resume", elem_id="train-resume")
-        get_zip = gr.Button("Download model", elem_id="train-download")
-    status = gr.Markdown(elem_id="train-status")
-    plot = gr.LinePlot(x="step", y="value", color="series", label="Losses (train and held-out)",
-                       elem_id="train-plot", height=300)
-    with gr.Row():
-        shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview",
-                         visible=names[0] not in TEXT_FAMILIES)
-        shown_text = gr.Textbox(label="Preview (the same seed each time)", lines=8, elem_id="train-preview-text",
-                                visible=names[0] in TEXT_FAMILIES)
-        histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
-                               elem_id="train-histogram", y_lim=[0, None], sort="x")
-    timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
-                         elem_id="train-timeline")
-    zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
+    first = list(FAMILIES)[0]
+    with gr.Row(elem_id="train-layout"):
+        with gr.Column(scale=2, min_width=320, elem_id="train-controls"):
+            with gr.Row():
+                family = gr.Dropdown([(f.title, n) for n, f in FAMILIES.items()], value=first, label="Model family",
+                                     elem_id="train-family")
+                chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
+                                  info=preset_info(FAMILIES[first]))
+            with gr.Row():  # in the same place for every family, above its form
+                start = gr.Button("Start", variant="primary", elem_id="train-start")
+                stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
+                resume = gr.Button("Resume", elem_id="train-resume")
+            source_value = default_source()
+            with gr.Group(visible=first in TEXT_FAMILIES) as text_group:
+                source = gr.Radio(list(TEXT_SOURCES), value=source_value, label="Text to train on",
+                                  elem_id="train-text-source",
+                                  info=f"your own: plain UTF-8, at least {corpus.MIN_TEXT_CHARS} characters "
+                                       f"(the last 10% is held out)")
+                with gr.Row(visible=source_value == OWN_TEXT) as own_text:
+                    pasted = gr.Textbox("", label="Paste text", lines=3, max_lines=6, elem_id="train-text-paste")
+                    uploaded = gr.File(None, label="or upload a .txt file", file_types=[".txt"], type="filepath",
+                                       elem_id="train-text-file", height=110)
+            groups, by_family = [], {}
+            for name in FAMILIES:
+                with gr.Column(visible=name == first, elem_id=f"train-{name}-form") as group:
+                    by_family[name] = family_forms(name)
+                groups.append(group)
+            gr.Markdown(data_notice(), elem_id="train-data-notice")
+        with gr.Column(scale=3, elem_id="train-outputs"):
+            status = gr.Markdown(label="Status", elem_id="train-status")
+            plot = gr.LinePlot(x="step", y="value", color="series", label="Losses (train and held-out)",
+                               elem_id="train-plot", height=340, color_title=" ", y_title="value")
+            with gr.Row():
+                shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview",
+                                 buttons=["download", "fullscreen"], interactive=False,  # no third-party share
+                                 visible=first not in TEXT_FAMILIES)
+                shown_text = gr.Textbox(label="Preview (the same seed each time)", lines=8,
+                                        elem_id="train-preview-text", visible=first in TEXT_FAMILIES)
+                histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
+                                       elem_id="train-histogram", y_lim=[0, None], sort="x",
+                                       visible=first not in TEXT_FAMILIES)
+            timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
+                                 elem_id="train-timeline")
+            with gr.Row():
+                get_zip = gr.Button("Download model", elem_id="train-download", scale=0, min_width=160)
+                zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
+    recipe_sent = gr.JSON({}, label="recipe", visible=False)
+    config_sent = gr.JSON({}, label="config", visible=False)
     docs.explainer("train")
+    wire(shared.trainer, shared.session, TrainWidgets(
+        family, chosen, text_group, source, own_text, pasted, uploaded, groups, TrainForms(by_family),
+        recipe_sent, config_sent, start, stop, resume, status, plot, shown, shown_text, histogram, timeline,
+        get_zip, zipped))
 
-    family.change(lambda n: [gr.Row(visible=n == k) for k in names] +
-                  [gr.Group(visible=n in TEXT_FAMILIES), gr.Image(visible=n not in TEXT_FAMILIES),
-                   gr.Textbox(visible=n in TEXT_FAMILIES), gr.BarPlot(visible=n not in TEXT_FAMILIES)],
-                  family, [*groups, text_group, shown, shown_text, histogram], api_visibility="private", queue=False)
-    chosen.change(lambda p: [v for fam in FAMILIES.values() for part in preset(fam, p)
-                             for v in forms.form_values(part)], chosen, widgets, api_visibility="private", queue=False)
-    outputs = [status, plot, shown, shown_text, histogram, timeline, session]
-    inputs = [family, source, pasted, uploaded, *widgets, session]
+
+def wire(ctx, session: gr.State, tab: TrainWidgets) -> None:
+    names, widgets = list(FAMILIES), tab.forms.widgets
+
+    def show_family(name: str) -> list:
+        text = name in TEXT_FAMILIES
+        return ([gr.Column(visible=name == k) for k in names] +
+                [gr.Group(visible=text), gr.Image(visible=not text), gr.Textbox(visible=text),
+                 gr.BarPlot(visible=not text), gr.Radio(info=preset_info(FAMILIES[name]))])
+
+    private = {"api_visibility": "private", "queue": False}
+    tab.family.change(show_family, tab.family, [*tab.family_groups, tab.text_group, tab.preview, tab.preview_text,
+                                                tab.histogram, tab.preset], **private)
+    tab.source.change(lambda s: gr.Row(visible=s == OWN_TEXT), tab.source, tab.own_text, **private)
+    tab.preset.change(tab.forms.preset_values, tab.preset, widgets, **private)
+
+    def read_form(name, *values):
+        return tab.forms.read(name, values)
+
+    def read_steps(state, *values):
+        """Resume sends only the steps field of the current run's family (its recipe is kept)."""
+        run = (state or {}).get("runs", {}).get((state or {}).get("current"))
+        return {"steps": tab.forms.read(run["family"], values)[0]["steps"]} if run else {}
+
+    outputs = [*tab.outputs, session]
     # one run trains at a time (TrainContext.busy); more slots than runs, so a second Start is told at once
     # that the server is busy instead of waiting unseen in the queue and starting after its user has left
     limits = {"concurrency_id": "train", "concurrency_limit": 4, "show_progress": "hidden"}
-    started = start.click(handler(start_run, ctx, train_forms, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
-                          api_name="train_start", **limits)
-    resumed = resume.click(handler(resume_run, ctx, train_forms, gpu_seconds=TRAIN_GPU_SECONDS), inputs, outputs,
-                           api_name="train_resume", **limits)
-    stop.click(None, None, None, cancels=[started, resumed], api_visibility="private")
-    timeline.input(lambda s, i: preview_outputs(preview_at(ctx, s, i)), [session, timeline], [shown, shown_text],
-                   api_visibility="private", queue=False)
-    get_zip.click(handler(download, ctx), session, zipped, api_name="train_download")
+    started = tab.start.click(read_form, [tab.family, *widgets], [tab.recipe_sent, tab.config_sent], **private).then(
+        handler(train_start, ctx, gpu_seconds=TRAIN_GPU_SECONDS),
+        [tab.family, tab.preset, tab.recipe_sent, tab.config_sent, tab.source, tab.pasted, tab.uploaded, session],
+        outputs, api_name="train_start", **limits)
+    resumed = tab.resume.click(read_steps, [session, *widgets], tab.recipe_sent, **private).then(
+        handler(train_resume, ctx, gpu_seconds=TRAIN_GPU_SECONDS), [tab.recipe_sent, session], outputs,
+        api_name="train_resume", **limits)
+    # the status follows the cancellation: in one event, Gradio would hold the cancel back until it returned
+    tab.stop.click(None, None, None, cancels=[started, resumed], api_visibility="private").then(
+        handler(train_api.train_stop, ctx), session, tab.status, api_visibility="private",
+        concurrency_id="train-stop", concurrency_limit=4)
+    tab.timeline.input(handler(train_api.timeline_preview, ctx), [session, tab.timeline],
+                       [tab.preview, tab.preview_text],
+                       **private)
+    tab.get_zip.click(handler(download, ctx), session, tab.zipped, api_name="train_download")
