@@ -44,7 +44,7 @@ def test_a_sketched_digit_is_reconstructed(page):
 
 def test_start_a_quick_run_watch_it_learn_and_stop_it(page):
     def step_shown() -> int:
-        match = re.search(r"step (\d+)/", page.locator("#train-status").inner_text())
+        match = re.search(r"step (\d+)(?:/| of )", page.locator("#train-status").inner_text())  # running | stopped
         return int(match.group(1)) if match else 0
 
     page.get_by_role("tab", name="Train").click()
@@ -59,7 +59,7 @@ def test_start_a_quick_run_watch_it_learn_and_stop_it(page):
     assert step_shown() > first + 20  # it keeps learning, and the page keeps up
     expect(page.locator("#train-preview img")).to_be_visible(timeout=30000)
     page.locator("#train-stop").click()
-    page.wait_for_timeout(1500)
+    expect(page.locator("#train-status")).to_contain_text("stopped at step", timeout=30000)
     stopped = step_shown()
     page.wait_for_timeout(2000)
     assert step_shown() == stopped < 400  # nothing arrives after Stop
