@@ -53,8 +53,23 @@ def main(argv=None, environ=os.environ) -> None:
     except AuthError as err:
         sys.exit(f"app.py: error: {err}")
     # reuse the import-time app unless the flags changed its mode (one build in the usual case)
-    app = demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"])
-    prepare(app).launch(**settings["launch"])
+    app = prepare(demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"]))
+    # Gradio's own start-up lines would say "set `share=True` in `launch()`"; this script says --share.
+    # quiet keeps Gradio's public URL line and its share-link errors; the thread lock is ours to take.
+    _, local_url, share_url = app.launch(**settings["launch"], quiet=True, prevent_thread_lock=True)
+    print(start_line(local_url, share_url, settings), flush=True)
+    if not getattr(sys, "ps1", sys.flags.interactive):  # as Gradio: a script waits, `python -i` does not
+        app.block_thread()
+
+
+def start_line(local_url: str, share_url, settings: dict) -> str:
+    """The one line `python app.py` prints once the server answers."""
+    if share_url:
+        return f"* genlab is running on {local_url} and on {share_url}"
+    if settings["launch"]["share"]:  # Gradio printed why the tunnel failed just above
+        return f"* genlab is running on {local_url} (no public link: see above)"
+    hint = "" if settings["public"] else " (add --share for a public link)"  # a Space or --public is public already
+    return f"* genlab is running on {local_url}{hint}"
 
 
 if __name__ == "__main__":

@@ -148,6 +148,10 @@ class _Launched:
 
     def launch(self, **kwargs):
         self.calls.append(("launch", self.demo, kwargs))
+        return None, "http://127.0.0.1:7860/", None
+
+    def block_thread(self):
+        self.calls.append(("block", self.demo))
 
 
 @pytest.mark.parametrize("argv, environ, demo_public, rebuilt", [
@@ -160,7 +164,52 @@ def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch,
     app.main(argv, environ)
     expected = app.launch_settings(app.parse_args(argv), environ)["launch"]
     served = "rebuilt" if rebuilt else app.demo
-    assert calls == ([("build", True)] if rebuilt else []) + [("launch", served, expected)]
+    # quiet, then app.py's own start line, then the wait Gradio would have done itself
+    quiet = {**expected, "quiet": True, "prevent_thread_lock": True}
+    assert calls == ([("build", True)] if rebuilt else []) + [("launch", served, quiet), ("block", served)]
+
+
+@pytest.mark.parametrize("argv, environ, share_url, says, never", [
+    ([], {}, None, "on http://127.0.0.1:7860/ (add --share for a public link)", "share=True"),
+    (["--share"], {}, "https://abc.gradio.live", "on http://127.0.0.1:7860/ and on https://abc.gradio.live", "add --"),
+    (["--share"], {}, None, "on http://127.0.0.1:7860/ (no public link: see above)", "add --"),
+    (["--public"], {}, None, "on http://127.0.0.1:7860/", "add --share"),  # public already (own proxy)
+    ([], {"SPACE_ID": "a/b"}, None, "on http://127.0.0.1:7860/", "add --share"),
+], ids=["local", "shared", "share-failed", "public", "space"])
+def test_the_start_line_names_the_address_and_the_flag_this_script_takes(app, argv, environ, share_url, says,
+                                                                          never):
+    line = app.start_line("http://127.0.0.1:7860/", share_url, app.launch_settings(app.parse_args(argv), environ))
+    assert line.startswith("* genlab is running ") and line.endswith(says) and never not in line
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_python_app_py_prints_its_own_start_line_instead_of_gradios(app, monkeypatch, capsys):
+    """A real (tiny) launch: the server answers, and the only start-up line is app.py's."""
+    import gradio as gr
+    import httpx
+    with gr.Blocks() as tiny:
+        gr.Markdown("hello")
+    answered = []
+
+    def answer_then_stop(self):  # instead of waiting for Ctrl-C
+        answered.append(httpx.get(self.local_url, timeout=30).status_code)
+        self.close()
+
+    monkeypatch.setattr(app, "demo", tiny)
+    monkeypatch.setattr(app, "DEMO_PUBLIC", False)
+    monkeypatch.setattr(gr.Blocks, "block_thread", answer_then_stop)
+    port = _free_port()
+    app.main(["--port", str(port)], {})
+    out = capsys.readouterr().out
+    assert answered == [200]
+    assert f"* genlab is running on http://127.0.0.1:{port}/ (add --share for a public link)\n" in out
+    assert "share=True" not in out and "Running on local URL" not in out
 
 
 def test_on_a_space_the_imported_demo_is_public(monkeypatch):
