@@ -55,6 +55,8 @@ def visitor(page):
 def test_every_tab_shows_its_pictures_uncovered_and_logs_no_errors(visitor):
     page = visitor
     expect(page.locator("#gan-verdict-text")).to_contain_text("The judge agrees", timeout=60000)  # on page load
+    page.wait_for_function("() => { const i = document.querySelector('#gan-grid img'); "
+                           "return i && i.complete && i.naturalWidth > 0; }", timeout=30000)  # may land after the text
     shown = {"GAN": assert_nothing_covers_a_picture(page, "GAN")}
     page.get_by_role("tab", name="VAE").click()
     page.locator("#vae-go").click()
@@ -80,6 +82,10 @@ def test_diffusion_mix_digits_are_legible_and_stop_says_where_it_stopped(visitor
     assert 28 * scale * live["width"] / live["natural"] >= viewer.MIN_DIGIT_PX
     gif = [p for p in page.evaluate(PICTURES_AND_CHROME) if p["id"] == "diffusion-gif"][0]
     assert 28 * gif["width"] / (10 * 30 + 2) >= viewer.MIN_DIGIT_PX  # the GIF is drawn 1x and shown wide
+    # a number typed beside the scrubber (not dragged) moves the picture to that kept step
+    scrubber_box = page.get_by_label("number input for Kept steps", exact=False)
+    scrubber_box.fill("0")
+    expect(page.locator("#diffusion-status")).to_contain_text(re.compile(r"step \d+ \(t = \d+\)"), timeout=10000)
     # a long run (DDPM, 1000 steps), stopped after a few frames
     page.locator("#diffusion-steps input[type=number]").fill("1000")
     page.get_by_text("DDPM (ancestral", exact=False).click()
@@ -111,3 +117,17 @@ def test_drawing_a_digit_selects_the_sketch_source(visitor):
         page.mouse.move(x + (0.3 + 0.04 * t) * w, y + (0.2 + 0.05 * t) * h)
     page.mouse.up()
     expect(checked).to_have_value("sketch", timeout=15000)
+
+
+def test_train_previews_are_uncovered_and_text_and_train_log_no_errors(visitor):
+    page = visitor
+    page.get_by_role("tab", name="Text").click()
+    page.locator("#text-generate").click()
+    expect(page.locator("#text-status")).to_contain_text("characters/s", timeout=60000)
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#train-start").click()
+    expect(page.locator("#train-preview img")).to_be_visible(timeout=60000)
+    page.wait_for_timeout(500)
+    assert assert_nothing_covers_a_picture(page, "Train") >= 1
+    page.locator("#train-stop").click()
+    expect(page.locator("#train-status")).to_contain_text("stopped at step", timeout=30000)
