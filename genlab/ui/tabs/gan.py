@@ -109,9 +109,9 @@ def build(demo: gr.Blocks, shared) -> None:
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples", elem_id="gan-n")
-            with gr.Row(equal_height=True):
+            with gr.Row(elem_id="gan-seed-row"):
                 seed = forms.seed_box("Seed", 0)
-                dice = gr.Button("New seed", elem_id="gan-new-seed", scale=0, min_width=100, size="sm")
+                dice = gr.Button("New seed", elem_id="gan-new-seed", scale=0, min_width=110, size="md")
             pinned = gr.Checkbox(False, label="Pin the seed", elem_id="gan-pin",
                                  info="Sample draws a new seed each time unless pinned")
             truncation = gr.Slider(0, sampling.TRUNCATION_RANGE[1], value=0, step=0.1,
