@@ -17,6 +17,7 @@ from genlab.registry import FAMILIES, TEXT_FAMILIES
 from genlab.ui import docs, forms, train_api
 from genlab.ui.gpu import TRAIN_GPU_SECONDS
 from genlab.ui.handlers import handler
+from genlab.ui.pictures import picture
 from genlab.ui.train_api import OWN_TEXT, SHAKESPEARE, TEXT_SOURCES, chosen_text, default_source  # noqa: F401
 from genlab.ui.train_presets import PRESETS, preset, preset_info
 from genlab.ui.train_run import TrainContext, download, stream_run
@@ -118,11 +119,11 @@ def build(demo: gr.Blocks, shared) -> None:
     first = list(FAMILIES)[0]
     with gr.Row(elem_id="train-layout"):
         with gr.Column(scale=2, min_width=320, elem_id="train-controls"):
-            with gr.Row():
-                family = gr.Dropdown([(f.title, n) for n, f in FAMILIES.items()], value=first, label="Model family",
-                                     elem_id="train-family")
-                chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
-                                  info=preset_info(FAMILIES[first]))
+            # one per row: side by side, the narrow column clipped the family's name
+            family = gr.Dropdown([(f.title, n) for n, f in FAMILIES.items()], value=first, label="Model family",
+                                 elem_id="train-family")
+            chosen = gr.Radio(list(PRESETS), value="quick", label="Preset", elem_id="train-preset",
+                              info=preset_info(FAMILIES[first]))
             with gr.Row():  # in the same place for every family, above its form
                 start = gr.Button("Start", variant="primary", elem_id="train-start")
                 stop = gr.Button("Stop", variant="stop", elem_id="train-stop")
@@ -147,17 +148,15 @@ def build(demo: gr.Blocks, shared) -> None:
             status = gr.Markdown(label="Status", elem_id="train-status")
             plot = gr.LinePlot(x="step", y="value", color="series", label="Losses (train and held-out)",
                                elem_id="train-plot", height=340, color_title=" ", y_title="value")
-            with gr.Row():
-                shown = gr.Image(label="Preview (fixed noise)", format="png", elem_id="train-preview",
-                                 buttons=["download", "fullscreen"], interactive=False,  # no third-party share
-                                 visible=first not in TEXT_FAMILIES)
-                shown_text = gr.Textbox(label="Preview (the same seed each time)", lines=8,
-                                        elem_id="train-preview-text", visible=first in TEXT_FAMILIES)
-                histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
-                                       elem_id="train-histogram", y_lim=[0, None], sort="x",
-                                       visible=first not in TEXT_FAMILIES)
+            # the preview spans the column: beside the histogram its 40 digits and their verdicts were too small to read
+            shown = picture("Preview (fixed noise)", "train-preview", visible=first not in TEXT_FAMILIES)
+            shown_text = gr.Textbox(label="Preview (the same seed each time)", lines=8,
+                                    elem_id="train-preview-text", visible=first in TEXT_FAMILIES)
             timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
                                  elem_id="train-timeline")
+            histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
+                                   elem_id="train-histogram", y_lim=[0, None], sort="x", height=220,
+                                   visible=first not in TEXT_FAMILIES)
             with gr.Row():
                 get_zip = gr.Button("Download model", elem_id="train-download", scale=0, min_width=160)
                 zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
