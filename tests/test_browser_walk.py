@@ -40,6 +40,20 @@ def assert_nothing_covers_a_picture(page, tab: str) -> int:
     return len(pictures)
 
 
+def interpolate(page, accordion: str, button: str, strip: str) -> None:
+    """Open a tab's interpolation accordion, run it and wait for the strip to be drawn."""
+    page.get_by_text(accordion, exact=True).click()
+    page.locator(button).click()
+    drawn(page, strip, strip.replace("strip", "gif"))
+
+
+def drawn(page, *blocks: str) -> None:
+    """Wait until each block shows a loaded image (a picture's text may arrive before its pixels)."""
+    for block in blocks:
+        page.wait_for_function(f"() => {{ const i = document.querySelector('{block} img'); "
+                               f"return i && i.complete && i.naturalWidth > 0; }}", timeout=60000)
+
+
 @pytest.fixture
 def visitor(page):
     errors = []
@@ -55,19 +69,24 @@ def visitor(page):
 def test_every_tab_shows_its_pictures_uncovered_and_logs_no_errors(visitor):
     page = visitor
     expect(page.locator("#gan-verdict-text")).to_contain_text("The judge agrees", timeout=60000)  # on page load
-    page.wait_for_function("() => { const i = document.querySelector('#gan-grid img'); "
-                           "return i && i.complete && i.naturalWidth > 0; }", timeout=30000)  # may land after the text
+    drawn(page, "#gan-grid")
     shown = {"GAN": assert_nothing_covers_a_picture(page, "GAN")}
+    interpolate(page, "Latent interpolation", "#gan-interpolate", "#gan-strip")
+    shown["GAN strip"] = assert_nothing_covers_a_picture(page, "GAN")
     page.get_by_role("tab", name="VAE").click()
     page.locator("#vae-go").click()
     expect(page.locator("#vae-map-text")).to_contain_text("ring", timeout=60000)
+    drawn(page, "#vae-recon", "#vae-map", "#vae-grid")
     shown["VAE"] = assert_nothing_covers_a_picture(page, "VAE")
+    interpolate(page, "Interpolate from A to B", "#vae-interpolate", "#vae-strip")
+    shown["VAE strip"] = assert_nothing_covers_a_picture(page, "VAE")
     page.get_by_role("tab", name="Compare").click()
     page.locator("#compare-run").click()
     expect(page.locator("#compare-table")).to_contain_text("FID", timeout=120000)
     page.wait_for_timeout(500)
     shown["Compare"] = assert_nothing_covers_a_picture(page, "Compare")
     assert shown["GAN"] >= 1 and shown["VAE"] >= 3 and shown["Compare"] >= 3, shown
+    assert shown["GAN strip"] >= shown["GAN"] + 2 and shown["VAE strip"] >= shown["VAE"] + 2, shown  # strip, GIF
 
 
 def test_diffusion_mix_digits_are_legible_and_stop_says_where_it_stopped(visitor):
