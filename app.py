@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from genlab.ui import build_app
+from genlab.ui import build_app, mcp_tools
 from genlab.ui.app import launch_options, prepare
 from genlab.ui.memory import cap_malloc_arenas
 from genlab.ui.public import AuthError, credentials, is_public, on_space
@@ -25,12 +25,19 @@ DEMO_PUBLIC = on_space(os.environ)
 demo = build_app(public=DEMO_PUBLIC)
 
 
+class SettingsError(ValueError):
+    """Flags that cannot go together; main() prints the message and exits."""
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="genlab web app")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public *.gradio.live link")
     parser.add_argument("--public", action="store_true", help="public mode without a share link (own proxy)")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve an MCP server (tools: sample and denoise digits, reconstruct and judge a "
+                             "picture, write text) at /gradio_api/mcp/; local mode only")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD",
                         help="require this sign-in (repeatable); prefer --auth-file: others can see command lines")
     parser.add_argument("--auth-file", action="append", default=[], metavar="FILE",
@@ -39,24 +46,31 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def launch_settings(args: argparse.Namespace, environ=os.environ) -> dict:
-    """{"public": bool, "launch": keyword arguments for Blocks.launch}; AuthError for bad sign-ins."""
+    """{"public": bool, "mcp": bool, "launch": keyword arguments for Blocks.launch}; AuthError for bad
+    sign-ins, SettingsError for flags that cannot go together."""
     public = is_public(environ, share=args.share, public=args.public)
     auth = credentials(args.auth, args.auth_file) if args.auth or args.auth_file else None
+    if args.mcp and public:
+        raise SettingsError("--mcp is for local use: public mode (a share link, a Space, --public) keeps it off")
     launch = {"server_name": args.host, "server_port": args.port, "share": args.share,
-              **launch_options(public, auth)}
-    return {"public": public, "launch": launch}
+              **launch_options(public, auth, args.mcp)}
+    return {"public": public, "mcp": args.mcp, "launch": launch}
 
 
 def main(argv=None, environ=os.environ) -> None:
     try:
         settings = launch_settings(parse_args(argv), environ)
-    except AuthError as err:
+    except (AuthError, SettingsError) as err:
         sys.exit(f"app.py: error: {err}")
     # reuse the import-time app unless the flags changed its mode (one build in the usual case)
-    app = prepare(demo if settings["public"] == DEMO_PUBLIC else build_app(public=settings["public"]))
+    same = settings["public"] == DEMO_PUBLIC and not settings["mcp"]
+    app = prepare(demo if same else build_app(public=settings["public"], mcp=settings["mcp"]))
     # Gradio's own start-up lines would say "set `share=True` in `launch()`"; this script says --share.
     # quiet keeps Gradio's public URL line and its share-link errors; the thread lock is ours to take.
-    _, local_url, share_url = app.launch(**settings["launch"], quiet=True, prevent_thread_lock=True)
+    _, local_url, share_url = mcp_tools.launch_quietly(app.launch, **settings["launch"], quiet=True,
+                                                       prevent_thread_lock=True)
+    if settings["mcp"]:
+        mcp_tools.keep_only_tools(app)
     print(start_line(local_url, share_url, settings), flush=True)
     if not getattr(sys, "ps1", sys.flags.interactive):  # as Gradio: a script waits, `python -i` does not
         app.block_thread()
@@ -69,7 +83,8 @@ def start_line(local_url: str, share_url, settings: dict) -> str:
     if settings["launch"]["share"]:  # Gradio printed why the tunnel failed just above
         return f"* genlab is running on {local_url} (no public link: see above)"
     hint = "" if settings["public"] else " (add --share for a public link)"  # a Space or --public is public already
-    return f"* genlab is running on {local_url}{hint}"
+    tools = f"\n* MCP tools at {local_url}{mcp_tools.MCP_PATH}" if settings.get("mcp") else ""
+    return f"* genlab is running on {local_url}{hint}{tools}"
 
 
 if __name__ == "__main__":

@@ -87,9 +87,8 @@ def app(monkeypatch):
 
 
 LOCAL = {"server_name": "127.0.0.1", "server_port": 7860, "share": False, "css": theme.css(), "theme": ANY,
-         "enable_monitoring": False}
-HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "blocked_paths": [str(ROOT)],
-            "state_session_capacity": 256}
+         "enable_monitoring": False, "mcp_server": False}  # off whatever GRADIO_MCP_SERVER says
+HARDENED = {"show_error": False, "max_file_size": "5mb", "blocked_paths": [str(ROOT)], "state_session_capacity": 256}
 
 
 @pytest.mark.parametrize("argv, environ, public, launch", [
@@ -102,7 +101,18 @@ HARDENED = {"show_error": False, "max_file_size": "5mb", "mcp_server": False, "b
     ([], {"SPACE_ID": "someone/genlab"}, True, {**LOCAL, **HARDENED}),  # Spaces set host/port themselves
 ], ids=["local", "public", "share", "share-auth", "space"])
 def test_launch_settings(app, argv, environ, public, launch):
-    assert app.launch_settings(app.parse_args(argv), environ) == {"public": public, "launch": launch}
+    assert app.launch_settings(app.parse_args(argv), environ) == {"public": public, "mcp": False, "launch": launch}
+
+
+def test_mcp_is_asked_for_locally_and_refused_in_public_mode(app):
+    settings = app.launch_settings(app.parse_args(["--mcp"]), {})
+    assert settings["mcp"] is True and settings["launch"]["mcp_server"] is True
+    for argv, environ in ((["--mcp", "--share"], {}), (["--mcp", "--public"], {}), (["--mcp"], {"SPACE_ID": "a/b"})):
+        with pytest.raises(SystemExit) as exit_info:
+            app.main(argv, environ)
+        assert "--mcp is for local use" in str(exit_info.value.code)
+    line = app.start_line("http://127.0.0.1:7860/", None, settings)
+    assert line.endswith("\n* MCP tools at http://127.0.0.1:7860/gradio_api/mcp/")
 
 
 def test_the_repo_is_not_blocked_when_gradios_files_live_in_it(monkeypatch):
@@ -159,7 +169,7 @@ class _Launched:
 def test_main_builds_again_only_when_the_flags_change_the_mode(app, monkeypatch, argv, environ, demo_public, rebuilt):
     calls = []
     monkeypatch.setattr(app, "DEMO_PUBLIC", demo_public)
-    monkeypatch.setattr(app, "build_app", lambda public: calls.append(("build", public)) or "rebuilt")
+    monkeypatch.setattr(app, "build_app", lambda public, mcp: calls.append(("build", public)) or "rebuilt")
     monkeypatch.setattr(app, "prepare", lambda demo: _Launched(demo, calls))
     app.main(argv, environ)
     expected = app.launch_settings(app.parse_args(argv), environ)["launch"]

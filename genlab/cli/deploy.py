@@ -97,8 +97,10 @@ def front_matter(root: Path) -> Optional[dict]:
 
 
 def gradio_pins(root: Path) -> List[str]:
-    """The versions in requirements.txt's `gradio==...` lines (exactly one is right)."""
-    return re.findall(r"^gradio==(\S+)$", (Path(root) / "requirements.txt").read_text(encoding="utf-8"), re.M)
+    """The versions in requirements.txt's `gradio==...` lines, extras allowed (`gradio[mcp]==...`);
+    exactly one is right."""
+    text = (Path(root) / "requirements.txt").read_text(encoding="utf-8")
+    return re.findall(r"^gradio(?:\[[\w,-]+\])?==(\S+?)(?:\s+#.*)?$", text, re.M)
 
 
 def check_weights(root: Path, paths: set) -> Check:

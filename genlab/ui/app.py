@@ -19,7 +19,7 @@ from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
-from genlab.ui import theme  # noqa: E402
+from genlab.ui import mcp_tools, theme  # noqa: E402
 from genlab.ui.tabs import compare, diffusion, gan, text, train, vae  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
@@ -49,8 +49,9 @@ class Shared:
     outputs: OutputFiles  # downloadable files the tabs write
 
 
-def build_app(device: str = "", public: bool = False) -> gr.Blocks:
-    """The dashboard; `public` applies the tighter training limits meant for shared servers."""
+def build_app(device: str = "", public: bool = False, mcp: bool = False) -> gr.Blocks:
+    """The dashboard; `public` applies the tighter training limits meant for shared servers; `mcp`
+    adds the typed endpoints an MCP server offers as tools (genlab.ui.mcp_tools)."""
     run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
     store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds, max_runs=run_limits.max_runs)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
@@ -64,6 +65,8 @@ def build_app(device: str = "", public: bool = False) -> gr.Blocks:
             for label, build in TABS:
                 with gr.Tab(label, id=label.lower()):
                     build(demo, shared)
+        if mcp:
+            mcp_tools.build(shared)
     return name_bad_numbers(demo)
 
 
@@ -94,18 +97,19 @@ def blocked_paths() -> list:
     return [] if any(path.is_relative_to(REPO) for path in ours) else [str(REPO)]
 
 
-def launch_options(public: bool = False, auth=None) -> dict:
+def launch_options(public: bool = False, auth=None, mcp: bool = False) -> dict:
     """Settings every launch shares: styling and no unauthenticated monitoring endpoint.
 
     Public launches also hide internals in error messages (our gr.Errors still reach users),
-    cap upload size, keep the MCP server off, block the repo and keep at most PUBLIC_SESSIONS
+    cap upload size, block the repo and keep at most PUBLIC_SESSIONS
     browser sessions in memory (Gradio's default, 10,000, each with a copy of the page's config,
     is more than a shared CPU serves at once). allowed_paths stays unset.
     `auth` ([(user, password), ...]) requires a sign-in on every route, with failed sign-ins limited.
+    `mcp` serves Gradio's MCP server (off unless asked for, whatever GRADIO_MCP_SERVER says).
     """
-    options = {"css": theme.css(), "theme": theme.THEME, "enable_monitoring": False}
+    options = {"css": theme.css(), "theme": theme.THEME, "enable_monitoring": False, "mcp_server": mcp}
     if public:
-        options.update(show_error=False, max_file_size=MAX_UPLOAD, mcp_server=False, blocked_paths=blocked_paths(),
+        options.update(show_error=False, max_file_size=MAX_UPLOAD, blocked_paths=blocked_paths(),
                        state_session_capacity=PUBLIC_SESSIONS)
     if auth:
         options.update(sign_in_options(auth))
@@ -118,8 +122,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_in_process(demo: gr.Blocks, public: bool = False, auth=None) -> str:
-    """Serve `demo` on 127.0.0.1 at a free port without blocking; returns its URL (tests, benchmarks)."""
-    _, url, _ = prepare(demo).launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                                     quiet=True, **launch_options(public, auth))
+def launch_in_process(demo: gr.Blocks, public: bool = False, auth=None, mcp: bool = False) -> str:
+    """Serve `demo` on 127.0.0.1 at a free port without blocking; returns its URL (tests, benchmarks).
+    With `mcp`, `demo` must come from build_app(mcp=True); its MCP server offers only mcp_tools.TOOLS."""
+    _, url, _ = mcp_tools.launch_quietly(prepare(demo).launch, prevent_thread_lock=True, server_name="127.0.0.1",
+                                         server_port=free_port(), quiet=True, **launch_options(public, auth, mcp))
+    if mcp:
+        mcp_tools.keep_only_tools(demo)
     return url
