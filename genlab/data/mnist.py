@@ -1,4 +1,5 @@
-"""MNIST from the official IDX files (numpy only), the bundled sample, and endless batch iterators.
+"""MNIST from the official IDX files (read by genlab.data.idx_files, the one IDX reader), the bundled
+sample, and endless batch iterators.
 
 Lookup order for the full set: $GENLAB_DATA_DIR, then the user cache dir, then a download from
 the canonical mirrors. Files are checked by the SHA-256 of their *decompressed* bytes, so any
@@ -7,17 +8,17 @@ gzip re-packing of the official files is accepted and any corruption is refused.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 import torch
 
-from genlab.data.download import DataError, cache_root, download_checked
+from genlab.data import idx_files
+from genlab.data.download import DataError, cache_root
+from genlab.data.idx_files import parse_idx  # public here since before idx_files existed
+from genlab.data.labelled_images import DIGIT_CLASSES, LabelledImages
 
 SAMPLE_PATH = Path(__file__).parent / "assets" / "mnist_sample.npz"
 
@@ -32,46 +33,19 @@ MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
-_IDX_DTYPE = {0x08: np.uint8}  # MNIST only uses unsigned bytes
+
+Digits = LabelledImages  # MNIST's name for the type every image set loads into (classes "0".."9")
 
 
-@dataclass(frozen=True)
-class Digits:
-    images: np.ndarray  # (N, 28, 28) uint8, white ink on black, as in MNIST
-    labels: np.ndarray  # (N,) int64 in 0..9
-    source: str  # where they came from, shown to users ("MNIST (full)", "bundled sample")
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
-    """Decode IDX bytes (magic 0x0000TTDD, then DD big-endian uint32 dims, then data)."""
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{name}: not an IDX file (bad magic number)")
-    dtype, ndim = raw[2], raw[3]
-    if dtype not in _IDX_DTYPE or not 1 <= ndim <= 4:
-        raise DataError(f"{name}: unsupported IDX type 0x{dtype:02x} with {ndim} dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{name}: truncated IDX header")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape)) * np.dtype(_IDX_DTYPE[dtype]).itemsize
-    if len(raw) - header != expected:
-        raise DataError(
-            f"{name}: truncated or padded IDX file: header promises {expected} bytes of data, "
-            f"found {len(raw) - header}"
-        )
-    return np.frombuffer(raw, dtype=_IDX_DTYPE[dtype], offset=header).reshape(shape).copy()  # writable
+def idx_set() -> idx_files.IdxSet:
+    """MNIST as an IDX set entry, built when asked, so MNIST_FILES and MIRRORS can be replaced (tests do)."""
+    return idx_files.IdxSet(name="mnist", title="MNIST", classes=DIGIT_CLASSES, files=MNIST_FILES, mirrors=MIRRORS,
+                            hashed="raw", in_data_dir=True, noun="digits")
 
 
 def read_raw(path: Path) -> bytes:
     """The bytes of a raw or gzipped file, with a clear error for unreadable or corrupt compression."""
-    try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataError(f"{path}: cannot read or decompress ({err})") from err
+    return idx_files.decompressed(idx_files.read_bytes(path, str(path)), str(path))
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -82,80 +56,37 @@ def cache_dir() -> Path:
     return cache_root() / "mnist"
 
 
-def _candidates(folder: Path, name: str) -> list:
-    return [folder / (name + ".gz"), folder / name]
-
-
-def _find(folder: Path, name: str) -> Optional[Path]:
-    return next((p for p in _candidates(folder, name) if p.is_file()), None)
-
-
-def _checked(path: Path, name: str) -> np.ndarray:
-    raw = read_raw(path)
-    array = parse_idx(raw, str(path))
-    digest, shape = MNIST_FILES[name]
-    if array.shape != shape or hashlib.sha256(raw).hexdigest() != digest:
-        raise DataError(f"{path}: contents do not match the official {name} (checksum or shape differs)")
-    return array
-
-
-def _download(folder: Path, name: str, timeout: float) -> Path:
-    errors = []
-    for mirror in MIRRORS:
-        url = mirror + name + ".gz"
-        try:
-            return download_checked(url, folder / (name + ".gz"), lambda part: _checked(part, name), timeout)
-        except (OSError, DataError) as err:
-            errors.append(f"{url}: {err}")
-    raise DataError("; ".join(errors))
-
-
-def _search_folders() -> list:
-    """Where MNIST is looked for, in order: $GENLAB_DATA_DIR (when set), then the user cache."""
-    env = os.environ.get("GENLAB_DATA_DIR")
-    return ([Path(env)] if env else []) + [cache_dir()]
-
-
 def find_mnist() -> Optional[Path]:
     """The first folder ($GENLAB_DATA_DIR, the cache) holding all four MNIST files, without reading them."""
-    for folder in _search_folders():
-        if all(_find(folder, name) for name in MNIST_FILES):
-            return folder
-    return None
+    return idx_files.find_folder(idx_set())
 
 
 def load_mnist(split: str = "train", *, download: bool = True, timeout: float = 10.0) -> Digits:
-    """The full MNIST split ("train" or "test"); raises DataError naming every place tried."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    prefix = "train" if split == "train" else "t10k"
-    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    folders = _search_folders()
-    tried = []
-    arrays = []
-    for name in names:
-        path = next((p for p in (_find(f, name) for f in folders) if p is not None), None)
-        if path is None and download:
-            try:
-                path = _download(cache_dir(), name, timeout)
-            except DataError as err:
-                tried.append(f"download ({err})")
-        if path is None:
-            places = [str(c) for f in folders for c in _candidates(f, name)] + tried
-            raise DataError(
-                f"MNIST file {name}(.gz) not found. Tried: " + "; ".join(places) + ". Put the four official "
-                "MNIST IDX files (raw or .gz) in a folder and set GENLAB_DATA_DIR to it, or copy them to "
-                f"{cache_dir()}."
-            )
-        arrays.append(_checked(path, name))
-    return Digits(arrays[0], arrays[1].astype(np.int64), f"MNIST {split} (full, {len(arrays[1])} digits)")
+    """The full MNIST split ("train" or "test"); raises DataError naming every place tried.
+
+    Unlike the other sets' messages this one names folders: its callers are the CLI and scripts (the
+    web app falls back to the bundled sample), and it has always said where it looked."""
+    entry = idx_set()
+    try:
+        return idx_files.load_split(entry, split, download_missing=download, timeout=timeout)
+    except idx_files.FilesMissing as err:
+        folders = idx_files.search_folders(entry)
+        places = [str(c) for f in folders for c in idx_files.candidates(f, entry, err.base)]
+        tried = [f"download ({err.download_failure})"] if err.download_failure else []
+        raise DataError(
+            f"MNIST file {err.base}(.gz) not found. Tried: " + "; ".join(places + tried) + ". Put the four "
+            "official MNIST IDX files (raw or .gz) in a folder and set GENLAB_DATA_DIR to it, or copy them to "
+            f"{cache_dir()}."
+        ) from None
 
 
 def load_sample(split: str = "train") -> Digits:
     """The small stratified real MNIST sample shipped inside the package."""
+    provenance = {"name": "mnist-sample", "files": 1, "sha256": hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest()}
     with np.load(SAMPLE_PATH, allow_pickle=False) as npz:
-        return Digits(npz[f"{split}_images"], npz[f"{split}_labels"].astype(np.int64),
-                      f"bundled MNIST sample ({split}, {len(npz[f'{split}_labels'])} digits)")
+        labels = npz[f"{split}_labels"].astype(np.int64)
+        return Digits(npz[f"{split}_images"], labels, f"bundled MNIST sample ({split}, {len(labels)} digits)",
+                      DIGIT_CLASSES, provenance)
 
 
 def load_digits(split: str = "train", *, allow_sample: bool = True, download: bool = False) -> Digits:
