@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from genlab import devices, images, params, weights
 from genlab.cli.deploy import add_deploy_parser
+from genlab.cli.export import add_export_parser
 from genlab.cli.readme import add_readme_parser
 from genlab.cli.sample import add_sample_parser
 from genlab.data import datasets, mnist, preprocess
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     add_deploy_parser(sub)
+    add_export_parser(sub)
     add_readme_parser(sub)
     return parser
 

@@ -1,0 +1,129 @@
+"""`python -m genlab export diffusion --format diffusers --out DIR`: a model in another library's format.
+
+Families plug in through EXPORTS, keyed by family and format. The folder is written beside --out
+and swapped in only when complete; an existing --out must be empty, or hold an earlier export
+(model_index.json) that --force replaces. Anything else is refused, so no export deletes a folder
+of other files.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict
+
+from torch import nn
+
+from genlab import weights
+from genlab.registry import get_family
+
+
+def write_diffusers(model: nn.Module, folder: Path) -> None:
+    from genlab.models.diffusion import diffusers_folder  # imports diffusers (about 2 s): only when exporting
+    diffusers_folder.write(model, folder)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    what: str  # for --help and messages
+    write: Callable[[nn.Module, Path], None]  # fills an existing empty folder
+    marker: str  # a file every export of this format holds: --force replaces only such folders
+    usage: str  # how to load it, printed after the export; {out} is the folder
+
+
+EXPORTS: Dict[str, Dict[str, ExportFormat]] = {  # family -> format -> how
+    "diffusion": {
+        "diffusers": ExportFormat(
+            "a diffusers pipeline folder: unet/ (the averaged weights), scheduler/ (sde-dpm++), "
+            "model_index.json and pipeline.py (standalone: torch and diffusers only)",
+            write_diffusers, "model_index.json",
+            "DiffusionPipeline.from_pretrained({out!r}, trust_remote_code=True)(class_labels=[7] * 8).images"),
+    },
+}
+
+
+def export_format(family_name: str, name: str) -> ExportFormat:
+    formats = EXPORTS[get_family(family_name).name]
+    if name not in formats:
+        raise ValueError(f"--format {name!r}: {family_name} exports as "
+                         + "; ".join(f"{key} ({f.what})" for key, f in formats.items()))
+    return formats[name]
+
+
+def check_out(out_flag: str, chosen: ExportFormat, force: bool) -> Path:
+    """--out as an absolute Path: a new folder, an empty one, or (with --force) an earlier export of this format."""
+    out = Path(out_flag).resolve()  # "." has no name to make a temp folder beside
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder (new or empty)")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ValueError(f"--out {out} exists and is not empty; give a new or empty folder, "
+                             "or add --force to replace an earlier export there")
+        if not (out / chosen.marker).is_file():
+            raise ValueError(f"--out {out} holds other files (no {chosen.marker}, so no earlier export): "
+                             "refusing to replace it even with --force; give a new or empty folder")
+    return out
+
+
+def readable(tree: Path) -> None:
+    """Folders 755 and files 644 (mkdtemp makes 700 and safetensors 600), as weights.save does."""
+    for path in [tree, *tree.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Make the finished `tmp` the folder `out`; a replaced export is deleted only once the new one is in place."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not any(out.iterdir()):
+        out.rmdir()
+        os.replace(tmp, out)
+        return
+    holder = Path(tempfile.mkdtemp(prefix=f".{out.name}-replaced-", dir=out.parent))
+    try:
+        os.replace(out, holder / out.name)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            os.replace(holder / out.name, out)  # put the earlier export back
+            raise
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    chosen = export_format(args.family, args.format)
+    out = check_out(args.out, chosen, args.force)
+    family = get_family(args.family)
+    source = Path(args.run) if args.run else weights.shipped(family)
+    model = weights.load(family, source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-export-", dir=out.parent))
+    try:
+        chosen.write(model, tmp)
+        readable(tmp)
+        swap_in(tmp, out)
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote {out} ({args.format} export of {source}); load it with\n  "
+          + chosen.usage.format(out=str(out)), file=sys.stderr)
+    return 0
+
+
+def add_export_parser(sub) -> None:
+    p = sub.add_parser("export", help="write a model in another library's format (diffusion: a diffusers pipeline)")
+    p.add_argument("family", choices=list(EXPORTS), help="the family to export")
+    p.add_argument("--format", default="diffusers", help="what to write (default diffusers): " + "; ".join(
+        f"{family}: {name}, {f.what}" for family, formats in EXPORTS.items() for name, f in formats.items()))
+    p.add_argument("--out", required=True, help="folder to write: new, empty, or an earlier export with --force")
+    p.add_argument("--run", help="weights folder to export: a run's --out or checkpoint folder "
+                                 "(default: the shipped weights/<family>)")
+    p.add_argument("--force", action="store_true", help="replace an earlier export in --out")
+    p.set_defaults(func=cmd_export)
