@@ -7,10 +7,14 @@ defined here once; the app hands them to the trainer and the tabs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from genlab.models.base import TrainConfig
 from genlab.params import RequestError
@@ -32,6 +36,8 @@ class ServerLimits:
     idle_run_seconds: float = math.inf  # a run nobody has used for this long is deleted (folder and previews)
     max_runs: float = math.inf  # runs kept at once; past it the least recently used idle one is deleted
     max_step_memory: float = math.inf  # bytes one training step may need (genlab.memory_estimate)
+    hub_models: Optional[Tuple[str, ...]] = None  # Hub repos a model picker may load; None: any USER/NAME
+    hub_push: bool = True  # whether the Train tab may push a run to the Hub (with its user's token)
 
 
 def machine_memory() -> float:
@@ -54,12 +60,34 @@ LOCAL = ServerLimits(max_steps=200_000, max_batch_size=1024, max_parameters=50_0
 # a shared CPU: 64 digits x 100 unguided steps (or x 50 guided) keep one user's request under a minute
 PUBLIC = ServerLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
                      max_denoising=64 * 100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
-                     max_step_memory=PUBLIC_STEP_MEMORY)
+                     max_step_memory=PUBLIC_STEP_MEMORY, hub_models=(), hub_push=False)
 # ZeroGPU lends a GPU for one call of at most genlab.ui.gpu.TRAIN_GPU_SECONDS: a run stops itself
 # (with a checkpoint, so Resume continues it) before the GPU is taken away mid-step
 ZERO_GPU = ServerLimits(max_steps=3_000, max_batch_size=256, max_parameters=5_000_000, max_seconds=600,
                        max_call_seconds=100, max_text_bytes=5 * 1024 * 1024, idle_run_seconds=3600, max_runs=40,
-                       max_step_memory=PUBLIC_STEP_MEMORY)
+                       max_step_memory=PUBLIC_STEP_MEMORY, hub_models=(), hub_push=False)
+
+
+# the Hub models a public server's owner lets visitors load: comma-separated USER/NAME repo ids
+HUB_MODELS = "GENLAB_HUB_MODELS"
+
+
+def with_listed_hub_models(limits: ServerLimits, environ: Mapping[str, str]) -> ServerLimits:
+    """`limits` with $GENLAB_HUB_MODELS as its Hub list, where it loads only listed repos (public mode);
+    local limits load any repo and ignore the setting. ValueError naming an entry that is no USER/NAME."""
+    if limits.hub_models is None:
+        return limits
+    listed = tuple(dict.fromkeys(entry.strip() for entry in environ.get(HUB_MODELS, "").split(",") if entry.strip()))
+    for repo in listed:
+        try:
+            validate_repo_id(repo)
+            valid = repo.count("/") == 1
+        except HFValidationError:
+            valid = False
+        if not valid:
+            raise ValueError(f"{HUB_MODELS}: {repo!r} is not a Hub model id (USER/NAME); "
+                             "list them separated by commas")
+    return dataclasses.replace(limits, hub_models=listed)
 
 
 def check(recipe: TrainConfig, model: nn.Module, limits: ServerLimits, config) -> None:

@@ -1,1 +1,1 @@
-"""`python -m genlab`: train, sample, reconstruct, eval, info, deploy, export, readme."""
+"""`python -m genlab`: train, sample, reconstruct, eval, info, deploy, export, push, readme."""

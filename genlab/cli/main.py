@@ -19,6 +19,7 @@ from tqdm import tqdm
 from genlab import devices, images, params, weights
 from genlab.cli.deploy import add_deploy_parser
 from genlab.cli.export import add_export_parser
+from genlab.cli.push import add_push_parser
 from genlab.cli.readme import add_readme_parser
 from genlab.cli.sample import add_sample_parser
 from genlab.data import datasets, mnist, preprocess
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_deploy_parser(sub)
     add_export_parser(sub)
+    add_push_parser(sub)
     add_readme_parser(sub)
     return parser
 

@@ -22,6 +22,7 @@ from genlab.models import base, sampling
 from genlab.models.base import Family
 from genlab.models.text import generation
 from genlab.registry import FAMILIES, get_family
+from genlab.train import hub
 
 MAX_CLI_SAMPLES = 100_000  # the CLI's bound on --n; the web form keeps sampling.MAX_SAMPLES
 BATCH = 250  # digits per model call, so memory stays bounded; a multiple of 10 keeps a mix in 0..9 order
@@ -100,7 +101,7 @@ def sample_images(family: Family, args: argparse.Namespace) -> int:
     kind, shape = out.suffix.lower(), (request.n, 28, 28)
     grid_out = out.with_name(f"{out.stem}-grid.png") if kind == ".npz" else out
     settings = sampler_settings(family, args)
-    model = weights.load(family, device=devices.resolve(args.device))
+    model = chosen_model(family, args)
     partials = [_partial(out), _partial(grid_out)]
     try:
         raw = (np.lib.format.open_memmap(partials[0], mode="w+", dtype=np.float32, shape=shape)  # filled batch by batch
@@ -139,6 +140,15 @@ def sample_images(family: Family, args: argparse.Namespace) -> int:
     return 0
 
 
+def chosen_model(family: Family, args: argparse.Namespace):
+    """The shipped weights of `family`, or with --model the `family` model of that Hub repo (fetched once,
+    then read from the Hub cache; another family's repo is refused before its weights download)."""
+    device = devices.resolve(args.device)
+    if args.model is not None:
+        return hub.load_from_hub(family, args.model, device)
+    return weights.load(family, device=device)
+
+
 def sampler_flags() -> Dict[str, List[str]]:
     """Each family-specific sampler flag (from the Family.sampler_cls dataclasses) -> the families taking it."""
     flags: Dict[str, List[str]] = {}
@@ -165,7 +175,7 @@ def sample_text(family: Family, args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise ValueError(f"--out: folder {out.parent} does not exist")
-    model = weights.load(family, device=devices.resolve(args.device))
+    model = chosen_model(family, args)
     generation.check_prompt(model.vocab, request.prompt)  # unknown characters: an error before any output
     chars = [request.prompt]
     sys.stdout.write(request.prompt)
@@ -223,6 +233,9 @@ def add_sample_parser(sub) -> None:
     p = sub.add_parser("sample", help="sample digits, or stream text, from shipped weights")
     p.add_argument("family", choices=[name for output in SAMPLERS for name in families_making(output)])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", metavar="USER/NAME", help="sample from this model on the Hugging Face Hub "
+                                                        "(shared with `python -m genlab push`) instead of the "
+                                                        "shipped weights; cached after the first download")
     p.add_argument("--out", help=f"images (required): a grid .png (at most {GRID_MAX} digits); raw .npy, "
                                  "(N, 28, 28) float32 in [0, 1]; or .npz: 'images' (N, 28, 28) uint8 white on "
                                  "black, 'labels' (N,) the digits asked for (-1: unconditional), plus "

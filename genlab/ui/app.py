@@ -53,11 +53,13 @@ def build_app(device: str = "", public: bool = False, mcp: bool = False) -> gr.B
     """The dashboard; `public` applies the tighter training limits meant for shared servers; `mcp`
     adds the typed endpoints an MCP server offers as tools (genlab.ui.mcp_tools)."""
     run_limits = limits.ZERO_GPU if on_zero_gpu() else limits.PUBLIC if public else limits.LOCAL
-    store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds, max_runs=run_limits.max_runs)
+    run_limits = limits.with_listed_hub_models(run_limits, os.environ)  # public: only $GENLAB_HUB_MODELS
+    store = ModelStore(device, idle_run_seconds=run_limits.idle_run_seconds, max_runs=run_limits.max_runs,
+                       hub_models=run_limits.hub_models)
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         idle = run_limits.idle_run_seconds
         # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
-        session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
+        session = gr.State(new_session(run_limits.hub_models), time_to_live=None if idle == float("inf") else idle,
                            delete_callback=store.runs.forget_session)
         shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles())
         gr.Markdown(INTRO, elem_id="landing")

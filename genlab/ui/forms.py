@@ -11,6 +11,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import gradio as gr
 
 from genlab import params
+from genlab.params import RequestError
+from genlab.train import hub
 from genlab.ui.store import PRETRAINED, model_choices
 
 ADVANCED = "Advanced"  # the folded part of a form: every field not marked basic
@@ -88,22 +90,53 @@ def form_values(instance) -> List[object]:
     return [getattr(instance, f.name) for f in params.tunable(instance)]
 
 
-def model_picker(family, session: gr.State, elem_id: str = "") -> gr.Dropdown:
-    """'pretrained' or one of this session's runs of the family; the choices refresh on focus.
+PICKER_INFO = {  # by what a model picker may load from the Hub (session["hub_models"]: None, any; a list; none)
+    "any": "the shipped weights, a run you trained in the Train tab, or a model from the Hugging Face Hub",
+    "listed": "the shipped weights, a run you trained in the Train tab, or a Hub model this server offers",
+    "none": "the shipped weights, or a run you trained in the Train tab",
+}
 
+
+def model_picker(family, session: gr.State, elem_id: str = "") -> gr.Dropdown:
+    """'pretrained', one of this session's runs of the family or a Hub model; the choices refresh on focus.
+
+    Locally, a "Load from the Hub" field under the picker takes any USER/NAME and puts it in the picker
+    (the tab's button fetches it, then it is cached); a public server offers only the repos its owner
+    lists, in the picker itself, and has no field. Either way the store checks the choice again.
     `family` is a family name, or a component holding one (a tab that offers several families):
     then changing it resets the picker to that family's models.
     """
     fixed = isinstance(family, str)
-    picker = gr.Dropdown([PRETRAINED], value=PRETRAINED, label="Model",
-                         elem_id=elem_id or (f"{family}-model" if fixed else None),
-                         info="the shipped weights, or a run you trained in the Train tab")
+    offered = (session.value or {}).get("hub_models")  # None: any repo may be loaded (local mode)
+    info = PICKER_INFO["any" if offered is None else "listed" if offered else "none"]
+    picker_id = elem_id or (f"{family}-model" if fixed else None)
+    picker = gr.Dropdown([PRETRAINED, *(offered or [])], value=PRETRAINED, label="Model", elem_id=picker_id,
+                         info=info, allow_custom_value=True)  # a typed USER/NAME: checked by the store
+    with gr.Accordion("Load from the Hub", open=False, visible=offered is None,
+                      elem_id=f"{picker_id}-hub" if picker_id else None):
+        typed = gr.Textbox(label="Hub model (USER/NAME)", placeholder="alice/genlab-gan, then Enter",
+                           max_length=96, elem_id=f"{picker_id}-hub-repo" if picker_id else None,
+                           info="a model shared with `python -m genlab push`; the first use downloads it")
+    private = {"api_visibility": "private", "queue": False}
+    queued = {"api_visibility": "private", "show_progress": "hidden"}  # through the queue: its warning reaches the page
+
+    def add_repo(state, name, repo):
+        """The typed USER/NAME becomes the picker's value; a malformed one is a warning, and nothing changes."""
+        try:
+            repo = hub.check_repo_id((repo or "").strip())
+        except RequestError as err:
+            gr.Warning(str(err))  # not an error: Gradio would mark the picker itself as failed
+            return gr.skip(), gr.skip()
+        return gr.Dropdown(choices=model_choices(state, name, repo), value=repo), ""
+
     if fixed:
-        picker.focus(lambda s: gr.Dropdown(choices=model_choices(s, family)), session, picker,
-                     api_visibility="private", queue=False)
+        picker.focus(lambda s, v: gr.Dropdown(choices=model_choices(s, family, v)), [session, picker], picker,
+                     **private)
+        typed.submit(lambda s, r: add_repo(s, family, r), [session, typed], [picker, typed], **queued)
         return picker
-    picker.focus(lambda s, f: gr.Dropdown(choices=model_choices(s, f)), [session, family], picker,
-                 api_visibility="private", queue=False)
+    picker.focus(lambda s, f, v: gr.Dropdown(choices=model_choices(s, f, v)), [session, family, picker], picker,
+                 **private)
     family.change(lambda s, f: gr.Dropdown(choices=model_choices(s, f), value=PRETRAINED), [session, family],
-                  picker, api_visibility="private", queue=False)
+                  picker, **private)
+    typed.submit(add_repo, [session, family, typed], [picker, typed], **queued)
     return picker

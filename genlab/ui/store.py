@@ -2,8 +2,9 @@
 
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 from torch import nn
@@ -11,9 +12,11 @@ from torch import nn
 from genlab import devices, weights
 from genlab.params import RequestError
 from genlab.registry import get_family
+from genlab.train import hub
 from genlab.ui.run_ledger import RunLedger
 
 PRETRAINED = "pretrained"
+HUB_MODELS_KEPT = 8  # Hub models held in memory; past it the least recently used goes (its files stay in the Hub cache)
 
 
 def for_serving(model: nn.Module) -> nn.Module:
@@ -25,8 +28,10 @@ def for_serving(model: nn.Module) -> nn.Module:
 
 class ModelStore:
     def __init__(self, device: str = "", runs_root: Optional[Path] = None, idle_run_seconds: float = float("inf"),
-                 max_runs: float = float("inf")):
+                 max_runs: float = float("inf"), hub_models: Optional[Sequence[str]] = None):
         self.device = devices.resolve(device)
+        self.hub_models = None if hub_models is None else tuple(hub_models)  # None: any Hub repo (local mode)
+        self._hub: OrderedDict = OrderedDict()  # (family, repo) -> model, least recently used first
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self.runs = RunLedger(self.runs_root, idle_run_seconds, max_runs)
         self._models: Dict[str, nn.Module] = {}
@@ -64,10 +69,32 @@ class ModelStore:
         return folder
 
     def choose(self, name: str, choice: Optional[str], session: Optional[dict]) -> nn.Module:
-        """'pretrained' (or nothing) -> the shipped model; a run label -> that run's latest checkpoint."""
+        """'pretrained' (or nothing) -> the shipped model; a run label -> that run's latest checkpoint;
+        USER/NAME -> that Hub repo's model (from_hub)."""
         if choice in (None, "", PRETRAINED):
             return self.get(name)
+        if hub.is_repo_id(choice):
+            return self.from_hub(name, choice)
         return for_serving(weights.load(get_family(name), self.saved_run(session, choice, name), device=self.device))
+
+    def from_hub(self, name: str, repo_id: str) -> nn.Module:
+        """The family `name` model of Hub repo `repo_id`, fetched once and kept (HUB_MODELS_KEPT at most).
+        A repo not in `hub_models` (when set: public mode) is refused before anything is fetched; the
+        download runs outside the lock, so other requests never wait for it."""
+        hub.check_allowed(hub.check_repo_id(repo_id), self.hub_models)
+        key = (name, repo_id)
+        with self._lock:
+            if key in self._hub:
+                self._hub.move_to_end(key)
+                return self._hub[key]
+        model = for_serving(hub.load_from_hub(get_family(name), repo_id, self.device, self.hub_models,
+                                              where="the server"))
+        with self._lock:
+            self._hub[key] = model
+            self._hub.move_to_end(key)
+            while len(self._hub) > HUB_MODELS_KEPT:
+                self._hub.popitem(last=False)
+        return model
 
     @property
     def concurrency_limit(self) -> int:
@@ -90,6 +117,10 @@ LANES = {
 }
 
 
-def model_choices(session: Optional[dict], name: str) -> list:
-    """'pretrained' plus this session's runs of family `name`, newest last."""
-    return [PRETRAINED] + [label for label, run in (session or {}).get("runs", {}).items() if run["family"] == name]
+def model_choices(session: Optional[dict], name: str, current: Optional[str] = None) -> list:
+    """'pretrained', this session's runs of family `name` (newest last), the Hub repos the server offers
+    (session["hub_models"], public mode) and `current`, the picker's value, when it is a Hub repo."""
+    runs = [label for label, run in (session or {}).get("runs", {}).items() if run["family"] == name]
+    offered = list((session or {}).get("hub_models") or ())
+    typed = [current] if hub.is_repo_id(current) and current not in offered else []
+    return [PRETRAINED] + runs + offered + typed

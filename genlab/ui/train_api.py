@@ -23,7 +23,7 @@ from genlab.data.download import DataError
 from genlab.models.base import Family, TrainConfig
 from genlab.params import RequestError
 from genlab.registry import FAMILIES, TEXT_FAMILIES, get_family
-from genlab.train import checkpoints
+from genlab.train import checkpoints, hub
 from genlab.train.loop import NonFiniteLoss
 from genlab.ui import train_presets
 from genlab.ui.train_run import STOP_SAVE_SECONDS, TrainContext, TrainFrame, preview_at
@@ -179,3 +179,48 @@ def chosen_text(family_name: str, source, pasted, uploaded, max_bytes: int = cor
         return corpus.decode_upload(raw, "the uploaded file" if uploaded else "the pasted text")
     except DataError as err:
         raise RequestError(str(err)) from None
+
+
+def push_run(ctx: TrainContext, repo, token, private, session: Optional[dict]) -> str:
+    """/train_push: upload this session's current run (not while it trains) to Hub model repo `repo`; returns
+    what happened, with the repo's URL. Local mode only: a public server never pushes (ServerLimits.hub_push).
+    `token` is used for this one upload, never stored, logged or shown; empty: this machine's login (HF_TOKEN
+    or `huggingface-cli login`)."""
+    if not ctx.limits.hub_push:
+        raise RequestError("this server does not push to the Hugging Face Hub: download the model and run "
+                           "`python -m genlab push FOLDER --repo USER/NAME` on your own machine")
+    repo_id = hub.check_repo_id(str(repo or "").strip())
+    label = (session or {}).get("current")
+    if label is None:
+        raise RequestError("this session has no run yet: train one, then push it")
+    ctx.settle()
+    folder = ctx.store.saved_run(session, label)
+    if ctx.store.runs.is_training(folder.name):
+        raise RequestError(f"{label} is still training: push it once it has finished (or after Stop)")
+    record = session["runs"][label]
+    family = get_family(record["family"])
+    own_text = bool(record.get("text"))
+    data = "the user's own text (not shared)" if own_text else _data_source(ctx, family)
+    facts = hub.checkpoint_facts(family, folder, data=data, own_text=own_text)
+    url = hub.push(family, folder, repo_id, str(token or "").strip() or None, private=bool(private), facts=facts)
+    return f"Pushed **{label}** (step {facts['steps']}) to [{repo_id}]({url})."
+
+
+
+def push_stream(ctx: TrainContext, repo, token, private, session: Optional[dict]):
+    """The Train tab's Push: push_run's outputs, with what it is doing first and, when it is refused
+    or fails, the reason in the result field (then the error, so clients see it too)."""
+    yield "Pushing to the Hugging Face Hub…"
+    try:
+        yield push_run(ctx, repo, token, private, session)
+    except RequestError as err:
+        yield refused_status("Could not push", str(err))
+        raise
+
+def _data_source(ctx: TrainContext, family: Family) -> Optional[str]:
+    """What the family's default data was ("MNIST train (full, 60000 digits)"); None when it cannot be read."""
+    try:
+        return ctx.dataset(family.data, "train").source
+    except DataError:
+        return None
+

@@ -160,6 +160,8 @@ def build(demo: gr.Blocks, shared) -> None:
             with gr.Row():
                 get_zip = gr.Button("Download model", elem_id="train-download", scale=0, min_width=160)
                 zipped = gr.File(label="Model (config.json + model.safetensors)", elem_id="train-zip")
+            # local mode only: a public server never takes a visitor's token (train_api.push_run refuses too)
+            pushing = build_push() if shared.limits.hub_push else None
     recipe_sent = gr.JSON({}, label="recipe", visible=False)
     config_sent = gr.JSON({}, label="config", visible=False)
     docs.explainer("train")
@@ -167,6 +169,41 @@ def build(demo: gr.Blocks, shared) -> None:
         family, chosen, text_group, source, own_text, pasted, uploaded, groups, TrainForms(by_family),
         recipe_sent, config_sent, start, stop, resume, status, plot, shown, shown_text, histogram, timeline,
         get_zip, zipped))
+    if pushing is not None:
+        wire_push(shared.trainer, shared.session, pushing)
+
+
+@dataclasses.dataclass(frozen=True)
+class PushWidgets:
+    """Push to the Hub: the repo, a token used once (masked, never stored), private or not, and the result."""
+
+    repo: gr.Textbox
+    token: gr.Textbox
+    private: gr.Checkbox
+    push: gr.Button
+    result: gr.Markdown
+
+
+def build_push() -> PushWidgets:
+    with gr.Accordion("Push to the Hub", open=False, elem_id="train-push"):
+        with gr.Row():
+            repo = gr.Textbox(label="Repo (USER/NAME)", placeholder="alice/genlab-gan", max_length=96,
+                              elem_id="train-push-repo")
+            token = gr.Textbox(label="Token", type="password", elem_id="train-push-token",
+                               info="a write token, used for this upload only and never stored; "
+                                    "empty: this machine's login (HF_TOKEN or huggingface-cli login)")
+        with gr.Row():
+            private = gr.Checkbox(False, label="Private repo", elem_id="train-push-private")
+            push = gr.Button("Push", elem_id="train-push-button", scale=0, min_width=120)
+        result = gr.Markdown(elem_id="train-push-result")
+    return PushWidgets(repo, token, private, push, result)
+
+
+def wire_push(ctx, session: gr.State, tab: PushWidgets) -> None:
+    # the token leaves the page once pushed; it is no output of the push itself, which Gradio marks on a failure
+    tab.push.click(handler(train_api.push_stream, ctx), [tab.repo, tab.token, tab.private, session], tab.result,
+                   api_name="train_push", concurrency_id="train-push", concurrency_limit=1).success(
+        lambda: "", None, tab.token, api_visibility="private", queue=False)
 
 
 def wire(ctx, session: gr.State, tab: TrainWidgets) -> None:
