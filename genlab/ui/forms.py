@@ -91,8 +91,8 @@ def form_values(instance) -> List[object]:
 
 
 PICKER_INFO = {  # by what a model picker may load from the Hub (session["hub_models"]: None, any; a list; none)
-    "any": "the shipped weights, a run you trained in the Train tab, or a model from the Hugging Face Hub",
-    "listed": "the shipped weights, a run you trained in the Train tab, or a Hub model this server offers",
+    "any": "shipped, your Train-tab runs, or a Hugging Face Hub model",
+    "listed": "shipped, your Train-tab runs, or a Hub model this server offers",
     "none": "the shipped weights, or a run you trained in the Train tab",
 }
 

@@ -112,8 +112,7 @@ def build(demo: gr.Blocks, shared) -> None:
             with gr.Row(elem_id="gan-seed-row"):
                 seed = forms.seed_box("Seed", 0)
                 dice = gr.Button("New seed", elem_id="gan-new-seed", scale=0, min_width=110, size="md")
-            pinned = gr.Checkbox(False, label="Pin the seed", elem_id="gan-pin",
-                                 info="Sample draws a new seed each time unless pinned")
+            pinned = gr.Checkbox(False, label="Pin the seed (else each Sample draws a new one)", elem_id="gan-pin")
             truncation = gr.Slider(0, sampling.TRUNCATION_RANGE[1], value=0, step=0.1,
                                    label="Truncation t (0 = off)", info="lower: cleaner, less varied")
             button = gr.Button("Sample", variant="primary", elem_id="gan-sample")
