@@ -177,9 +177,8 @@ def atomic_folder(folder: Path, what: str = "weights") -> Iterator[Path]:
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Make the finished temp folder `tmp` the new `folder`; the previous one stays until then."""
     old = folder.with_name(f".{folder.name}-old")
-    tmp.chmod(0o755)
-    for path in tmp.iterdir():
-        path.chmod(0o644)
+    for path in [tmp, *tmp.rglob("*")]:  # folders 755, files 644: mkdtemp makes 700, safetensors 600
+        path.chmod(0o755 if path.is_dir() else 0o644)
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():
         os.replace(folder, old)

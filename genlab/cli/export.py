@@ -1,16 +1,13 @@
 """`python -m genlab export diffusion --format diffusers --out DIR`: a model in another library's format.
 
 Families plug in through EXPORTS, keyed by family and format. The folder is written beside --out
-and swapped in only when complete; an existing --out must be empty, or hold an earlier export
+and swapped in only when complete (weights.atomic_folder); an existing --out must be empty, or hold an earlier export
 (model_index.json) that --force replaces. Anything else is refused, so no export deletes a folder
 of other files.
 """
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict
@@ -68,50 +65,18 @@ def check_out(out_flag: str, chosen: ExportFormat, force: bool) -> Path:
     return out
 
 
-def readable(tree: Path) -> None:
-    """Folders 755 and files 644 (mkdtemp makes 700 and safetensors 600), as weights.save does."""
-    for path in [tree, *tree.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-
-
-def swap_in(tmp: Path, out: Path) -> None:
-    """Make the finished `tmp` the folder `out`; a replaced export is deleted only once the new one is in place."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    if not any(out.iterdir()):
-        out.rmdir()
-        os.replace(tmp, out)
-        return
-    holder = Path(tempfile.mkdtemp(prefix=f".{out.name}-replaced-", dir=out.parent))
-    try:
-        os.replace(out, holder / out.name)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(holder / out.name, out)  # put the earlier export back
-            raise
-    finally:
-        shutil.rmtree(holder, ignore_errors=True)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     chosen = export_format(args.family, args.format)
     out = check_out(args.out, chosen, args.force)
     family = get_family(args.family)
     source = Path(args.run) if args.run else weights.shipped(family)
     model = weights.load(family, source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-export-", dir=out.parent))
     try:
-        chosen.write(model, tmp)
-        readable(tmp)
-        swap_in(tmp, out)
+        with weights.atomic_folder(out, "export") as tmp:  # swapped in only when complete
+            chosen.write(model, tmp)
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"wrote {out} ({args.format} export of {source}); load it with\n  "
           + chosen.usage.format(out=str(out)), file=sys.stderr)
     return 0
