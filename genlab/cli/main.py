@@ -27,7 +27,7 @@ from genlab.data.download import DataError
 from genlab.eval import cards, metrics
 from genlab.models import sampling, vae
 from genlab.registry import FAMILIES, get_family
-from genlab.train import checkpoints
+from genlab.train import checkpoints, parallel
 from genlab.train.loop import NonFiniteLoss, new_model, train
 
 AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "encode")]  # optional verb
@@ -71,10 +71,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     params.build(family.config_cls, model_flags)  # bad flags: refused before any data
     if args.init and (args.resume or model_flags):
         raise ValueError("--init starts from a trained model as it is: no --resume and no model flags with it")
-    device = devices.resolve(args.device)
+    processes = parallel.join(devices.resolve(args.device))  # this one, or each that `accelerate launch` started
+    device = processes.device
     dataset = datasets.DATASETS[family.data]
-    corpus = dataset.load("train", download=True)
-    print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
+    with processes.main_first():  # one download per machine
+        corpus = dataset.load("train", download=True)
+    if processes.is_main:
+        print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     if args.init:
         model = weights.load(family, Path(args.init), device)
     else:
@@ -85,9 +88,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()
     last = None
-    bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    bar = tqdm(total=recipe.steps, unit="step", disable=not sys.stderr.isatty() or not processes.is_main,
+                dynamic_ncols=True)
     run = train(family, model, corpus, recipe, checkpoint=checkpoint, save_every=args.save_every,
-                resume=args.resume, max_seconds=max_seconds)
+                resume=args.resume, max_seconds=max_seconds, processes=processes)
     try:
         with bar:
             for progress in run:
@@ -98,7 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 if progress.step % args.log_every == 0 or progress.step == progress.total:
                     losses = " ".join(f"{k}={v:.4f}" for k, v in progress.losses.items())
                     bar.set_postfix_str(losses, refresh=False)
-                    if bar.disable:  # a log file, not a terminal: one plain line per report
+                    if bar.disable and processes.is_main:  # a log file, not a terminal: one plain line per report
                         print(f"[{progress.step:>6}/{progress.total}] {progress.steps_per_second:.1f} it/s "
                               f"eta {progress.eta / 60:.1f} min  {losses}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
@@ -106,11 +110,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("interrupted; resume with the same command plus --resume", file=sys.stderr)
     if last is None:
         return 130
+    if not processes.is_main:  # the main process alone writes the weights, training.json and the card
+        return 0 if last.step == last.total else 130
     facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
              **({"initialised_from": args.init} if args.init else {}),
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
-             "final_losses": last.losses, **({"note": last.note} if last.note else {})}
+             "final_losses": last.losses, **processes.facts(), **({"note": last.note} if last.note else {})}
     if last.note:
         print(last.note, file=sys.stderr)
     weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"}, dtype=family.storage_dtype)

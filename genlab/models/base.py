@@ -52,9 +52,14 @@ class GenerativeModel(nn.Module, PyTorchModelHubMixin):
         (optimizer,) = optimizers.values()
         loss, logs = self.loss(batch)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.backward(loss)
         optimizer.step()
         return {"loss": loss.item(), **logs}
+
+    def backward(self, loss: torch.Tensor) -> None:
+        """`loss.backward()`; training steps call this instead, so that multi-process training
+        (genlab.train.distributed) can put accelerate's in its place (it scales fp16 losses)."""
+        loss.backward()
 
     def validation_step(self, batch) -> Dict[str, float]:
         """The logged values on a held-out batch (called through `held_out_losses`)."""

@@ -152,14 +152,14 @@ class GAN(GenerativeModel):
         d_fake = self.discriminator(fake.detach(), fake_labels)
         d_loss = discriminator_loss(d_real, d_fake)
         optimizers["discriminator"].zero_grad(set_to_none=True)
-        d_loss.backward()
+        self.backward(d_loss)
         optimizers["discriminator"].step()
 
         # D is frozen during G's update so backward skips D's weight gradients, which G's update never uses
         self.discriminator.requires_grad_(False)
         g_loss = generator_loss(self.discriminator(fake, fake_labels))
         optimizers["generator"].zero_grad(set_to_none=True)
-        g_loss.backward()
+        self.backward(g_loss)
         optimizers["generator"].step()
         self.discriminator.requires_grad_(True)
         # BatchNorm statistics follow the live generator; finalize() re-measures them for the average

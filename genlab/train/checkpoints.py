@@ -6,6 +6,11 @@ and recipe (state.json). No pickles: optimiser states are flattened into named t
 Folders are swapped in atomically (weights.atomic_folder), so a kill mid-save leaves the
 previous checkpoint loadable, and a full disk is a weights.SaveError that says it is kept. A
 damaged or missing state.json is a WeightsError naming the file.
+
+A multi-process run (genlab.train.distributed) is saved by its main process alone: its step
+counts global batches, which is also the data position, and every process holds the same weights
+and optimiser state, so the checkpoint resumes with any number of processes (random states are
+the main process's; several processes reseed from the step, see DataParallel.seed).
 """
 
 import dataclasses

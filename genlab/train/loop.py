@@ -14,7 +14,7 @@ from torch import nn
 
 from genlab.data import datasets
 from genlab.models.base import Family, GenerativeModel, TrainConfig, model_device
-from genlab.train import checkpoints
+from genlab.train import checkpoints, parallel
 
 __all__ = ["NonFiniteLoss", "Progress", "TrainConfig", "train", "learning_rate"]
 
@@ -74,24 +74,31 @@ def new_model(family: Family, config, recipe: TrainConfig, device) -> Generative
 
 def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
           checkpoint: Optional[Path] = None, save_every: int = 0, save_seconds: float = math.inf,
-          resume: bool = False, max_seconds: float = math.inf) -> Iterator[Progress]:
+          resume: bool = False, max_seconds: float = math.inf, processes=None) -> Iterator[Progress]:
     """Train `model` (already on its device) on `dataset` up to `recipe.steps`, yielding after each step.
 
     With `checkpoint`, the state is saved there every `save_every` steps (or `save_seconds`) and whenever the loop
     ends (finished, closed, interrupted, out of time), except after a non-finite loss, which
     keeps the last good checkpoint. `resume` continues from that checkpoint: same weights,
     optimiser moments, random state and data position, so the run matches an uninterrupted one.
+
+    `processes` (parallel.join()'s, for the processes `accelerate launch` started) trains data-parallel:
+    each process steps on its slice of every `recipe.batch_size` batch, the main process alone saves,
+    and the logged values are the global batch's. Steps and the data position count global batches,
+    so a checkpoint resumes with any number of processes. Without it, this process trains alone.
     """
     if resume and checkpoint is None:
         raise ValueError("resume needs a checkpoint folder")
+    processes = processes or parallel.SingleProcess(model_device(model))
     with grad_on():
         optimizers = model.configure_optimizers(recipe)
-        start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
-    if not resume:
-        torch.manual_seed(recipe.seed)
+        with processes.main_first():  # one process repairs a checkpoint a killed save left half-swapped
+            start = checkpoints.restore(checkpoint, family, model, optimizers) if resume else 0
+        optimizers = processes.prepare(model, optimizers, recipe)
+    processes.seed(recipe.seed, start, resume)
     batches = datasets.DATASETS[family.data].batches(dataset, recipe.batch_size, seed=recipe.seed,
                                                      device=model_device(model), skip=start, **model.batch_options())
-    done, saved, healthy = start, start, True
+    done, saved, healthy, ended = start, start, True, False
     model.train()
     began = last_save = time.perf_counter()
     try:
@@ -99,29 +106,36 @@ def train(family: Family, model: nn.Module, dataset, recipe: TrainConfig, *,
             for optimizer in optimizers.values():
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(step, recipe)
-            with grad_on():  # set at every step: the thread that resumes this generator may be in any mode
-                losses = model.training_step(next(batches), optimizers)
+            with grad_on(), processes.autocast():  # grad on at every step: the resuming thread may be in any mode
+                losses = model.training_step(processes.shard(next(batches)), optimizers)
+            losses = processes.mean(losses)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
                 healthy = False
                 raise NonFiniteLoss(f"step {step + 1}: {', '.join(bad)} became non-finite; training stopped "
                                     f"(the last checkpoint, step {saved}, is kept)")
             done = step + 1
-            due = (save_every and done % save_every == 0) or time.perf_counter() - last_save >= save_seconds
+            # time limits: every process takes the decision together (`any`), and only when there is a limit
+            due = (save_every and done % save_every == 0) or (
+                save_seconds < math.inf and processes.any(time.perf_counter() - last_save >= save_seconds))
             if checkpoint is not None and due and done < recipe.steps:
                 with grad_on():
                     model.finalize()
-                    checkpoints.save(checkpoint, model, optimizers, done, recipe)
+                    processes.on_main(lambda: checkpoints.save(checkpoint, model, optimizers, done, recipe))
                 saved, last_save = done, time.perf_counter()
             elapsed = time.perf_counter() - began
-            out_of_time = elapsed > max_seconds and done < recipe.steps
+            out_of_time = max_seconds < math.inf and processes.any(elapsed > max_seconds) and done < recipe.steps
             note = f"stopped at the wall-time limit of {max_seconds:g} s" if out_of_time else ""
+            ended = done == recipe.steps or out_of_time
             yield Progress(done, recipe.steps, losses, elapsed, start, note)
             if out_of_time:
                 return
     finally:
         model.eval()
-        if checkpoint is not None and healthy and done > saved:
+        processes.release(model)
+        # several processes save at the end only when they all got there: after Ctrl-C or an error each
+        # stops wherever it was, and a save's collectives could wait forever; the last periodic checkpoint stays
+        if checkpoint is not None and healthy and done > saved and (ended or processes.count == 1):
             with grad_on():
                 model.finalize()
-                checkpoints.save(checkpoint, model, optimizers, done, recipe)
+                processes.on_main(lambda: checkpoints.save(checkpoint, model, optimizers, done, recipe))
