@@ -151,6 +151,23 @@ def test_the_token_is_never_printed_nor_written(tmp_path, fake_hub, capsys, monk
     assert all(TOKEN.encode() not in data for data in FakeHfApi.calls[1][2].values())
 
 
+def test_a_token_with_a_newline_is_trimmed_and_one_the_client_quotes_is_never_shown(tmp_path, fake_hub, capsys,
+                                                                                      monkeypatch):
+    folder = trained_folder(tmp_path)
+    monkeypatch.setenv("HF_TOKEN", TOKEN + "\n")  # as read from a secret file
+    assert cli.main(["push", str(folder), "--repo", "alice/tiny-gan"]) == 0
+    assert FakeHfApi.tokens == [TOKEN]
+    assert cli.main(["push", str(folder), "--repo", "alice/tiny-gan", "--token", "hf_abc\ndef12345"]) == 2
+    assert "token is malformed" in capsys.readouterr().err and "hf_abc" not in str(FakeHfApi.calls[2:])
+
+    def refused(self, **kwargs):  # httpx quotes a header it refuses, token and all
+        raise OSError(f"Illegal header value b'Bearer {TOKEN}'")
+    monkeypatch.setattr(FakeHfApi, "upload_folder", refused)
+    assert cli.main(["push", str(folder), "--repo", "alice/tiny-gan", "--token", TOKEN]) == 2
+    err = capsys.readouterr().err
+    assert "pushing to alice/tiny-gan failed" in err and "Bearer ***" in err and TOKEN not in err
+
+
 def test_without_a_token_nothing_is_sent(tmp_path, fake_hub, capsys):
     assert cli.main(["push", str(trained_folder(tmp_path)), "--repo", "alice/tiny-gan"]) == 2
     assert "no Hugging Face token" in capsys.readouterr().err and FakeHfApi.calls == []

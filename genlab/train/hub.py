@@ -19,6 +19,7 @@ It lives in train/ because it reads run folders and checkpoints, and both cli/ a
 import dataclasses
 import importlib
 import json
+import re
 import shlex
 import shutil
 import tempfile
@@ -178,11 +179,30 @@ def sizes(files: Dict[str, Union[Path, str]]) -> List[Tuple[str, int]]:
             for name, source in files.items()]
 
 
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-]{8,200}")  # Hugging Face tokens: hf_ and letters, digits
+
+
+def checked_token(token: Optional[str]) -> Optional[str]:
+    """`token` without surrounding whitespace (a secret file's trailing newline), or None; HubError when
+    it holds other characters: an HTTP client would refuse it in a header and quote it in its error."""
+    token = (token or "").strip() or None
+    if token is not None and not TOKEN_CHARACTERS.fullmatch(token):
+        raise HubError("that Hugging Face token is malformed (a token is hf_ followed by letters and digits); "
+                       "copy it again from https://huggingface.co/settings/tokens")
+    return token
+
+
+def without(secret: Optional[str], text: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
 def push(family: Family, folder: Path, repo_id: str, token: Optional[str], private: bool = False,
          facts: Optional[dict] = None) -> str:
     """Upload the model in `folder` to model repo `repo_id` (created if needed; `private` for a new one)
-    and return its URL. The model must load (strict) first. HubError when the Hub refuses or is unreachable."""
+    and return its URL. The model must load (strict) first. HubError when the Hub refuses or is unreachable;
+    its message never holds the token. Records a new push replaces go (an old metrics.json beside a new model)."""
     check_repo_id(repo_id)
+    token = checked_token(token)
     weights.load(family, folder)  # only a model that loads is shared
     files = planned_files(family, folder, repo_id, facts)
     with tempfile.TemporaryDirectory(prefix="genlab-push-") as staging:  # outside the run folder
@@ -195,9 +215,10 @@ def push(family: Family, folder: Path, repo_id: str, token: Optional[str], priva
         try:
             url = api.create_repo(repo_id, repo_type="model", private=True if private else None, exist_ok=True)
             api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=staging,
+                              delete_patterns=[name for name in (TRAINING, METRICS) if name not in files],
                               commit_message=f"Upload a genlab {family.name} model with `python -m genlab push`")
         except hub_errors() as err:
-            raise HubError(f"pushing to {repo_id} failed: {one_line(err)}") from None
+            raise HubError(f"pushing to {repo_id} failed: {without(token, one_line(err))}") from None
     return str(url)
 
 
@@ -214,8 +235,9 @@ def fetch(repo_id: str, files: Sequence[str], where: str = "this machine") -> Pa
     except (RepositoryNotFoundError, GatedRepoError):
         raise HubError(f"no model {repo_id} on the Hugging Face Hub that {where} may read (a private or gated "
                        "repo needs a token with access: `huggingface-cli login` or HF_TOKEN)") from None
-    except hub_errors() as err:
-        raise HubError(f"fetching {repo_id} from the Hugging Face Hub failed: {one_line(err)}") from None
+    except hub_errors() as err:  # an OSError's text names the cache folder: its reason alone
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else one_line(err)
+        raise HubError(f"fetching {repo_id} from the Hugging Face Hub failed: {reason}") from None
 
 
 def load_from_hub(family: Family, repo_id: str, device=None, allowed: Optional[Sequence[str]] = None,
