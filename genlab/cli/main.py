@@ -110,18 +110,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("interrupted; resume with the same command plus --resume", file=sys.stderr)
     if last is None:
         return 130
-    if not processes.is_main:  # the main process alone writes the weights, training.json and the card
-        return 0 if last.step == last.total else 130
     facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
              **({"initialised_from": args.init} if args.init else {}),
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
              "final_losses": last.losses, **processes.facts(), **({"note": last.note} if last.note else {})}
-    if last.note:
+    if last.note and processes.is_main:
         print(last.note, file=sys.stderr)
-    weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"}, dtype=family.storage_dtype)
-    cards.write(family, out)
-    print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
+
+    def write() -> None:
+        weights.save(model, out, {"training.json": json.dumps(facts, indent=2) + "\n"}, dtype=family.storage_dtype)
+        cards.write(family, out)
+        print(f"saved {out} (step {last.step}; checkpoint in {checkpoint})", file=sys.stderr)
+    # the main process alone writes; the others wait for it, since a launcher ends the whole group when
+    # one process exits with an error code, which would cut the main process's save short
+    processes.on_main(write)
     return 0 if last.step == last.total else 130
 
 
