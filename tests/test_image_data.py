@@ -355,3 +355,11 @@ def test_user_sets_batch_like_mnist():
     data = own_pictures.load_pictures(zipped(shape_files()))
     images, labels = next(mnist.image_batches(data.train, 8, seed=0))
     assert images.shape == (8, 1, 28, 28) and images.min() >= -1 and labels.max() < data.train.num_classes
+
+
+def test_a_gzip_bomb_is_stopped_at_the_size_the_file_should_have():
+    from genlab.data import idx_files
+    bomb = gzip.compress(bytes(50_000_000))  # 50 MB of zeros in about 50 kB
+    with pytest.raises(DataError, match="unpacks to more than the 1,000 bytes"):
+        idx_files.decompressed(bomb, "a label file", limit=1_000)
+    assert idx_files.decompressed(gzip.compress(b"abc"), "x", limit=3) == b"abc"

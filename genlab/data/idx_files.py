@@ -7,9 +7,10 @@ that cache. Every file is checked by SHA-256 before use. Messages name settings 
 people know them, never a folder of this machine: the web app shows them to visitors of a server.
 """
 
-import gzip
 import hashlib
+import math
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Mapping, Optional, Tuple
@@ -78,12 +79,25 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(raw, dtype=_IDX_DTYPE[dtype], offset=header).reshape(shape).copy()  # writable
 
 
-def decompressed(blob: bytes, label: str) -> bytes:
-    """The bytes of a raw or gzipped file, with a clear error for corrupt compression."""
-    try:
-        return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataError(f"{label}: cannot read or decompress ({err})") from err
+MAX_IDX_BYTES = 100_000_000  # any single IDX file genlab reads (MNIST's largest unpacks to 47 MB)
+
+
+def decompressed(blob: bytes, label: str, limit: int = MAX_IDX_BYTES) -> bytes:
+    """The bytes of a raw or gzipped file, at most `limit` of them (more: a decompression bomb, or
+    not the file it claims to be), with a clear error for corrupt compression."""
+    if blob[:2] != b"\x1f\x8b":
+        raw = blob
+    else:
+        try:
+            inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
+            raw = inflate.decompress(blob, limit + 1)
+        except zlib.error as err:
+            raise DataError(f"{label}: cannot read or decompress ({err})") from err
+        if len(raw) <= limit and not inflate.eof:
+            raise DataError(f"{label}: cannot read or decompress (the gzip stream ends early: a truncated file)")
+    if len(raw) > limit:
+        raise DataError(f"{label}: unpacks to more than the {limit:,} bytes this file has; it is not the official file")
+    return raw
 
 
 def read_bytes(path: Path, label: str) -> bytes:
@@ -134,13 +148,16 @@ def find_folder(idx_set: IdxSet) -> Optional[Path]:
 def checked(idx_set: IdxSet, path: Path, base: str) -> Tuple[np.ndarray, str]:
     """(the array in `path`, the SHA-256 it was checked by); DataError unless both match the set's table."""
     label = f"{idx_set.title} {base}"
-    blob = read_bytes(path, label)
-    raw = decompressed(blob, label)
-    array = parse_idx(raw, label)
     digest, shape = idx_set.files[base]
+    mismatch = DataError(f"{label}: contents do not match the official {base} (checksum or shape differs)")
+    blob = read_bytes(path, label)
+    if idx_set.hashed != "raw" and hashlib.sha256(blob).hexdigest() != digest:
+        raise mismatch  # checked before anything is unpacked: the mirrors are plain http
+    raw = decompressed(blob, label, limit=4 + 4 * len(shape) + math.prod(shape))  # IDX header + one byte a value
+    array = parse_idx(raw, label)
     actual = hashlib.sha256(raw if idx_set.hashed == "raw" else blob).hexdigest()
     if array.shape != tuple(shape) or actual != digest:
-        raise DataError(f"{label}: contents do not match the official {base} (checksum or shape differs)")
+        raise mismatch
     return array, actual
 
 
