@@ -166,8 +166,11 @@ def test_force_replaces_an_earlier_export_and_an_empty_folder_is_used(tiny_run, 
     out = tmp_path / "digits"
     out.mkdir()
     assert cli.main(["export", "diffusion", "--run", run, "--out", str(out)]) == 0
-    (out / "stale.txt").write_text("from an earlier export")
+    (out / "pipeline.py").write_text("# an earlier export's pipeline")
     assert cli.main(["export", "diffusion", "--run", run, "--out", str(out)]) == 2
     assert cli.main(["export", "diffusion", "--run", run, "--out", str(out), "--force"]) == 0
-    assert not (out / "stale.txt").exists() and (out / "model_index.json").is_file()
+    assert "earlier" not in (out / "pipeline.py").read_text() and (out / "model_index.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digits"]
+    (out / ".git").mkdir()  # a cloned pipeline repo has model_index.json too, and more: never replaced
+    assert cli.main(["export", "diffusion", "--run", run, "--out", str(out), "--force"]) == 2
+    assert (out / ".git").is_dir()

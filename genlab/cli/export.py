@@ -2,7 +2,7 @@
 
 Families plug in through EXPORTS, keyed by family and format. The folder is written beside --out
 and swapped in only when complete (weights.atomic_folder); an existing --out must be empty, or hold an earlier export
-(model_index.json) that --force replaces. Anything else is refused, so no export deletes a folder
+(only the files an export writes) that --force replaces. Anything else is refused, so no export deletes a folder
 of other files.
 """
 
@@ -27,7 +27,7 @@ def write_diffusers(model: nn.Module, folder: Path) -> None:
 class ExportFormat:
     what: str  # for --help and messages
     write: Callable[[nn.Module, Path], None]  # fills an existing empty folder
-    marker: str  # a file every export of this format holds: --force replaces only such folders
+    contents: frozenset  # the top-level names an export writes: --force replaces a folder holding these alone
     usage: str  # how to load it, printed after the export; {out} is the folder
 
 
@@ -36,7 +36,7 @@ EXPORTS: Dict[str, Dict[str, ExportFormat]] = {  # family -> format -> how
         "diffusers": ExportFormat(
             "a diffusers pipeline folder: unet/ (the averaged weights), scheduler/ (sde-dpm++), "
             "model_index.json and pipeline.py (standalone: torch and diffusers only)",
-            write_diffusers, "model_index.json",
+            write_diffusers, frozenset({"model_index.json", "pipeline.py", "unet", "scheduler"}),
             "DiffusionPipeline.from_pretrained({out!r}, trust_remote_code=True)(class_labels=[7] * 8).images"),
     },
 }
@@ -59,8 +59,9 @@ def check_out(out_flag: str, chosen: ExportFormat, force: bool) -> Path:
         if not force:
             raise ValueError(f"--out {out} exists and is not empty; give a new or empty folder, "
                              "or add --force to replace an earlier export there")
-        if not (out / chosen.marker).is_file():
-            raise ValueError(f"--out {out} holds other files (no {chosen.marker}, so no earlier export): "
+        others = sorted({p.name for p in out.iterdir()} - chosen.contents)
+        if others:
+            raise ValueError(f"--out {out} holds files no export writes ({', '.join(others[:5])}): "
                              "refusing to replace it even with --force; give a new or empty folder")
     return out
 
