@@ -3,8 +3,10 @@
 Each process holds a whole copy of the model. All of them draw the same global batch (same seed,
 same data position) and each trains on its own slice of it; before every optimiser step the
 gradients are averaged across the processes, so every copy takes the same step. A run therefore
-follows the one-process run with the same global batch, up to float rounding and to the random
-draws inside a step (the GAN's noise, dropout), which each process makes for its own slice.
+follows the one-process run with the same global batch, up to float rounding, to the random
+draws inside a step (the GAN's noise, dropout), which each process makes for its own slice, and to
+BatchNorm (the GAN's generator), which normalises over each process's slice and keeps each
+process's running statistics (the main process's are saved); SyncBatchNorm would share them.
 
 Why not torch's DistributedDataParallel (what `accelerator.prepare(model)` would wrap the model
 in): DDP averages gradients through hooks that its own forward() arms, but a family's
