@@ -8,7 +8,6 @@ broken Space is refused here rather than discovered in its build log.
 
 import argparse
 import glob
-import importlib
 import os
 import re
 import sys
@@ -20,10 +19,11 @@ import huggingface_hub
 import pathspec
 import yaml
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+from huggingface_hub.errors import HFValidationError
 
 from genlab import REPO, weights
 from genlab.registry import FAMILIES
+from genlab.train import hub
 
 MAX_FILE_BYTES = 10_000_000  # larger files need LFS/Xet handling on the Hub; the project keeps weights small
 REQUIRED = ("judge", "gan", "vae")  # the GAN and VAE tabs cannot start without these; other tabs degrade
@@ -169,14 +169,8 @@ def find_token(given: Optional[str]) -> Optional[str]:
 
 
 def network_errors() -> tuple:
-    """What a failed upload raises: the hub's own errors plus those of whichever HTTP client it uses."""
-    found = [OSError, HfHubHTTPError, HFValidationError]
-    for module, name in (("requests", "RequestException"), ("httpx", "HTTPError"), ("httpx2", "HTTPError")):
-        try:
-            found.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(found)
+    """What a failed upload raises: the Hub's and its HTTP client's errors (genlab.train.hub), and a bad id."""
+    return hub.hub_errors() + (HFValidationError,)
 
 
 def upload(root: Path, repo_id: str, hardware: str, token: str, files: List[Tuple[str, int]],
@@ -213,15 +207,14 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"dry run: would upload to space {repo_id} ({hardware}); nothing sent")
         return 0
-    token = find_token(args.token)
+    token = hub.checked_token(find_token(args.token))
     if not token:
         print(f"error: {NO_TOKEN}", file=sys.stderr)
         return 2
     try:
         url = upload(root, repo_id, hardware, token, files, ignore)
-    except network_errors() as err:
-        message = " ".join(str(err).split()) or type(err).__name__  # hub errors span lines; keep one
-        print(f"error: deploy to {repo_id} failed: {message}", file=sys.stderr)
+    except network_errors() as err:  # hub errors span lines: keep one, and never the token
+        print(f"error: deploy to {repo_id} failed: {hub.without(token, hub.one_line(err))}", file=sys.stderr)
         return 2
     print(f"deployed {len(files)} files to {url} ({hardware})")
     return 0

@@ -179,7 +179,7 @@ def sizes(files: Dict[str, Union[Path, str]]) -> List[Tuple[str, int]]:
             for name, source in files.items()]
 
 
-TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-]{8,200}")  # Hugging Face tokens: hf_ and letters, digits
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-]{1,256}")  # Hugging Face tokens: hf_ and letters, digits
 
 
 def checked_token(token: Optional[str]) -> Optional[str]:
