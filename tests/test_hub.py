@@ -267,12 +267,12 @@ def test_a_public_server_refuses_a_repo_not_on_its_list_before_any_download(tmp_
 
 
 def test_model_pickers_offer_the_hub_as_the_server_allows(tmp_path):
-    local, public = train_run.new_session(), train_run.new_session(("alice/tiny-gan",))
-    assert model_choices(local, "gan", "bob/typed") == ["pretrained", "bob/typed"]
-    assert model_choices(public, "gan", "pretrained") == ["pretrained", "alice/tiny-gan"]
-    for session, field_shown in ((local, True), (public, False)):
+    session, listed = train_run.new_session(), ("alice/tiny-gan",)
+    assert model_choices(session, "gan", "bob/typed") == ["pretrained", "bob/typed"]
+    assert model_choices(session, "gan", "pretrained", listed) == ["pretrained", "alice/tiny-gan"]
+    for offered, field_shown in ((None, True), (listed, False)):
         with gr.Blocks() as demo:
-            picker = forms.model_picker("gan", gr.State(session))
+            picker = forms.model_picker("gan", gr.State(session), offered)
         field = next(b for b in demo.blocks.values() if isinstance(b, gr.Accordion))
         assert field.visible is field_shown and picker.allow_custom_value
         assert ("alice/tiny-gan" in [c[1] for c in picker.choices]) is not field_shown
@@ -322,7 +322,7 @@ def test_the_train_tab_never_pushes_in_public_mode(finished_run, fake_hub):
         shared = types.SimpleNamespace(trainer=dataclasses.replace(ctx, limits=run_limits), limits=run_limits,
                                        store=ctx.store)
         with gr.Blocks() as demo:
-            shared.session = gr.State(train_run.new_session(run_limits.hub_models))
+            shared.session = gr.State(train_run.new_session())
             train_tab.build(demo, shared)
         ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
         assert ("train-push-token" in ids) is shown

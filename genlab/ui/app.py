@@ -59,7 +59,7 @@ def build_app(device: str = "", public: bool = False, mcp: bool = False) -> gr.B
     with gr.Blocks(title="genlab", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         idle = run_limits.idle_run_seconds
         # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
-        session = gr.State(new_session(run_limits.hub_models), time_to_live=None if idle == float("inf") else idle,
+        session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
                            delete_callback=store.runs.forget_session)
         shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles())
         gr.Markdown(INTRO, elem_id="landing")

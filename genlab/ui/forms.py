@@ -90,24 +90,24 @@ def form_values(instance) -> List[object]:
     return [getattr(instance, f.name) for f in params.tunable(instance)]
 
 
-PICKER_INFO = {  # by what a model picker may load from the Hub (session["hub_models"]: None, any; a list; none)
+PICKER_INFO = {  # by what a model picker may load from the Hub (ServerLimits.hub_models: None, any; a list; none)
     "any": "shipped, your Train-tab runs, or a Hugging Face Hub model",
     "listed": "shipped, your Train-tab runs, or a Hub model this server offers",
     "none": "the shipped weights, or a run you trained in the Train tab",
 }
 
 
-def model_picker(family, session: gr.State, elem_id: str = "") -> gr.Dropdown:
+def model_picker(family, session: gr.State, offered: Optional[Sequence[str]] = None, elem_id: str = "") -> gr.Dropdown:
     """'pretrained', one of this session's runs of the family or a Hub model; the choices refresh on focus.
 
     Locally, a "Load from the Hub" field under the picker takes any USER/NAME and puts it in the picker
     (the tab's button fetches it, then it is cached); a public server offers only the repos its owner
-    lists, in the picker itself, and has no field. Either way the store checks the choice again.
+    lists (`offered`, the server's ServerLimits.hub_models), in the picker itself, and has no field.
+    Either way the store checks the choice again.
     `family` is a family name, or a component holding one (a tab that offers several families):
     then changing it resets the picker to that family's models.
     """
     fixed = isinstance(family, str)
-    offered = (session.value or {}).get("hub_models")  # None: any repo may be loaded (local mode)
     info = PICKER_INFO["any" if offered is None else "listed" if offered else "none"]
     picker_id = elem_id or (f"{family}-model" if fixed else None)
     picker = gr.Dropdown([PRETRAINED, *(offered or [])], value=PRETRAINED, label="Model", elem_id=picker_id,
@@ -127,16 +127,18 @@ def model_picker(family, session: gr.State, elem_id: str = "") -> gr.Dropdown:
         except RequestError as err:
             gr.Warning(str(err))  # not an error: Gradio would mark the picker itself as failed
             return gr.skip(), gr.skip()
-        return gr.Dropdown(choices=model_choices(state, name, repo), value=repo), ""
+        return gr.Dropdown(choices=model_choices(state, name, repo, offered), value=repo), ""
 
     if fixed:
-        picker.focus(lambda s, v: gr.Dropdown(choices=model_choices(s, family, v)), [session, picker], picker,
+        picker.focus(lambda s, v: gr.Dropdown(choices=model_choices(s, family, v, offered)), [session, picker], picker,
                      **private)
         typed.submit(lambda s, r: add_repo(s, family, r), [session, typed], [picker, typed], **queued)
         return picker
-    picker.focus(lambda s, f, v: gr.Dropdown(choices=model_choices(s, f, v)), [session, family, picker], picker,
+    picker.focus(lambda s, f, v: gr.Dropdown(choices=model_choices(s, f, v, offered)), [session, family, picker],
+                 picker,
                  **private)
-    family.change(lambda s, f: gr.Dropdown(choices=model_choices(s, f), value=PRETRAINED), [session, family],
+    family.change(lambda s, f: gr.Dropdown(choices=model_choices(s, f, offered=offered), value=PRETRAINED),
+                  [session, family],
                   picker, **private)
     typed.submit(add_repo, [session, family, typed], [picker, typed], **queued)
     return picker

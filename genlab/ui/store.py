@@ -117,10 +117,11 @@ LANES = {
 }
 
 
-def model_choices(session: Optional[dict], name: str, current: Optional[str] = None) -> list:
+def model_choices(session: Optional[dict], name: str, current: Optional[str] = None,
+                  offered: Optional[Sequence[str]] = None) -> list:
     """'pretrained', this session's runs of family `name` (newest last), the Hub repos the server offers
-    (session["hub_models"], public mode) and `current`, the picker's value, when it is a Hub repo."""
+    (`offered`, ServerLimits.hub_models, public mode) and `current`, the picker's value, when it is a Hub repo."""
     runs = [label for label, run in (session or {}).get("runs", {}).items() if run["family"] == name]
-    offered = list((session or {}).get("hub_models") or ())
+    offered = list(offered or ())
     typed = [current] if hub.is_repo_id(current) and current not in offered else []
     return [PRETRAINED] + runs + offered + typed

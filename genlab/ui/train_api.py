@@ -206,7 +206,6 @@ def push_run(ctx: TrainContext, repo, token, private, session: Optional[dict]) -
     return f"Pushed **{label}** (step {facts['steps']}) to [{repo_id}]({url})."
 
 
-
 def push_stream(ctx: TrainContext, repo, token, private, session: Optional[dict]):
     """The Train tab's Push: push_run's outputs, with what it is doing first and, when it is refused
     or fails, the reason in the result field (then the error, so clients see it too)."""
@@ -217,10 +216,10 @@ def push_stream(ctx: TrainContext, repo, token, private, session: Optional[dict]
         yield refused_status("Could not push", str(err))
         raise
 
+
 def _data_source(ctx: TrainContext, family: Family) -> Optional[str]:
     """What the family's default data was ("MNIST train (full, 60000 digits)"); None when it cannot be read."""
     try:
         return ctx.dataset(family.data, "train").source
     except DataError:
         return None
-

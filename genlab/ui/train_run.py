@@ -12,7 +12,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -81,10 +81,8 @@ class TrainFrame:
     total: int = 0  # steps the run is to reach
 
 
-def new_session(hub_models: Optional[Sequence[str]] = None) -> dict:
-    """A browser session's state: its runs by label, the current one, and the Hub repos its model pickers
-    offer (ServerLimits.hub_models: None, any typed USER/NAME, locally; a public server's list otherwise)."""
-    return {"runs": {}, "current": None, "hub_models": None if hub_models is None else list(hub_models)}
+def new_session() -> dict:
+    return {"runs": {}, "current": None}
 
 
 def checked_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
@@ -144,8 +142,7 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
     """Train a new run (or resume this session's current one) and yield frames while it trains.
 
     A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
-    session = {**(session or {}), "runs": dict((session or {}).get("runs", {})),
-               "current": (session or {}).get("current")}
+    session = {"runs": dict((session or {}).get("runs", {})), "current": (session or {}).get("current")}
     ctx.settle()
     ctx.store.runs.sweep(room=0 if resume else 1)  # before a new run, make room for it
     seconds = ctx.limits.max_seconds

@@ -126,7 +126,7 @@ def build(demo: gr.Blocks, shared) -> None:
     concurrency = store.lane("denoising")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = forms.model_picker("diffusion", session)
+            model = forms.model_picker("diffusion", session, store.hub_models)
             digit = gr.Dropdown(viewer.DIGIT_CHOICES, value="mix", label="Digit", elem_id="diffusion-digit",
                                 info="'mix': every digit, one column each; 'none': no label (unconditional)")
             n = gr.Slider(1, viewer.MAX_SAMPLES, value=20, step=1, label="Number of samples",

@@ -105,7 +105,7 @@ def build(demo: gr.Blocks, shared) -> None:
     limits = store.lane("quick")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = forms.model_picker("gan", session)
+            model = forms.model_picker("gan", session, store.hub_models)
             digit = gr.Dropdown(sampling.DIGIT_CHOICES, value="mix", label="Digit", elem_id="gan-digit",
                                 info="'mix' draws every digit, one column each")
             n = gr.Slider(1, sampling.MAX_SAMPLES, value=40, step=1, label="Number of samples", elem_id="gan-n")

@@ -183,7 +183,7 @@ def build(demo: gr.Blocks, shared) -> None:
         with gr.Column(scale=1, min_width=280):
             family = gr.Radio([(FAMILIES[n].title, n) for n in TEXT_FAMILIES], value=TEXT_FAMILIES[0],
                               label="Model family", elem_id="text-family")
-            model = forms.model_picker(family, session, elem_id="text-model")
+            model = forms.model_picker(family, session, store.hub_models, elem_id="text-model")
             prompt = gr.Textbox("ROMEO:", label="Prompt", lines=3, max_length=generation.MAX_PROMPT_CHARS,
                                 elem_id="text-prompt", info="empty: start from a new line")
             n_chars = gr.Slider(1, generation.MAX_NEW_CHARS, value=300, step=1, label="New characters")

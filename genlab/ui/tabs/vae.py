@@ -112,7 +112,7 @@ def build(demo: gr.Blocks, shared) -> None:
     limits = store.lane("quick")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            model = forms.model_picker("vae", session)
+            model = forms.model_picker("vae", session, store.hub_models)
             picker = build_input("vae-a", "Input (A)")
             go = gr.Button("Reconstruct and map", variant="primary", elem_id="vae-go")
         with gr.Column(scale=2):
