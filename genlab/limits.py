@@ -13,11 +13,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
-from huggingface_hub.errors import HFValidationError
-from huggingface_hub.utils import validate_repo_id
-
 from genlab.models.base import TrainConfig
 from genlab.params import RequestError
+from genlab.train import hub
 from genlab.train.memory_estimate import readable, step_memory
 
 if TYPE_CHECKING:  # the app reads these limits before torch has loaded
@@ -79,12 +77,7 @@ def with_listed_hub_models(limits: ServerLimits, environ: Mapping[str, str]) -> 
         return limits
     listed = tuple(dict.fromkeys(entry.strip() for entry in environ.get(HUB_MODELS, "").split(",") if entry.strip()))
     for repo in listed:
-        try:
-            validate_repo_id(repo)
-            valid = repo.count("/") == 1
-        except HFValidationError:
-            valid = False
-        if not valid:
+        if not hub.is_repo_id(repo):
             raise ValueError(f"{HUB_MODELS}: {repo!r} is not a Hub model id (USER/NAME); "
                              "list them separated by commas")
     return dataclasses.replace(limits, hub_models=listed)
