@@ -22,6 +22,7 @@ from genlab.params import RequestError, check_value
 from genlab.registry import TEXT_FAMILIES
 from genlab.ui.digit_input import ReferenceDigits
 from genlab.ui.handlers import handler
+from genlab.ui.tabs import gan as gan_tab
 from genlab.ui.tabs import vae as vae_tab
 
 TOOLS = ("sample_digits", "denoise_digits", "reconstruct_digit", "judge_digit", "generate_text")
@@ -43,9 +44,7 @@ def build(shared) -> None:
         Returns:
             A PNG grid of the digits, upscaled 3x, ten columns for a mix.
         """
-        request = sampling.digit_request(digit, n, seed)
-        samples = sampling.sample_digits(store.get("gan"), request)
-        return images.grid(samples, columns=sampling.columns_for(request))
+        return gan_tab.sample_grid(store, digit, n, seed, truncation=0)  # the GAN tab's grid, without truncation
 
     def denoise_digits(digit: str = "mix", n: int = 8, seed: int = 0):
         """Draw digits with the pretrained diffusion model (a class-conditional UNet): 20 steps of
