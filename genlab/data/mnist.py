@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from genlab.data import idx_files
-from genlab.data.download import DataError, cache_root
+from genlab.data.download import DataError
 from genlab.data.idx_files import parse_idx  # public here since before idx_files existed
 from genlab.data.labelled_images import DIGIT_CLASSES, LabelledImages
 
@@ -43,17 +43,8 @@ def idx_set() -> idx_files.IdxSet:
                             hashed="raw", in_data_dir=True, noun="digits")
 
 
-def read_raw(path: Path) -> bytes:
-    """The bytes of a raw or gzipped file, with a clear error for unreadable or corrupt compression."""
-    return idx_files.decompressed(idx_files.read_bytes(path, str(path)), str(path))
-
-
-def read_idx(path: Path) -> np.ndarray:
-    return parse_idx(read_raw(path), str(path))
-
-
 def cache_dir() -> Path:
-    return cache_root() / "mnist"
+    return idx_set().cache()
 
 
 def find_mnist() -> Optional[Path]:
