@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple, Union
 
+from genlab.data import preprocess
 from genlab.data.download import DataError
 
 MAX_FILES = 20_000  # files in one set: more is not a "small labelled image set"
-MAX_PICTURE_BYTES = 20_000_000  # one file; preprocess.MAX_BYTES, the upload bound of a single picture
+MAX_PICTURE_BYTES = preprocess.MAX_BYTES  # one file: the same bound as a single uploaded picture
 CLI_MAX_BYTES = 500_000_000  # the zip (or folder) a CLI user may give; the web form passes its own (5 MB)
 MAX_UNPACKED_BYTES = 1_000_000_000  # what a zip may unpack to, at most
 MAX_RATIO = 100  # unpacked / packed size above which a large zip is taken for a bomb (PNG/JPEG barely compress)
