@@ -260,8 +260,8 @@ def test_fashion_mnist_loads_from_GENLAB_DATA_DIR_through_the_one_reader(tiny_fa
     assert str(tmp_path) not in str(err.value)
 
 
-def test_the_three_sets_are_entries_of_one_reader():
-    assert set(image_sets.IMAGE_SOURCES) == {"mnist", "fashion-mnist", "kmnist"}
+def test_the_three_idx_sets_are_entries_of_one_reader():
+    assert set(image_sets.IMAGE_SOURCES) == {"mnist", "fashion-mnist", "kmnist", "shapes"}
     assert image_sets.IMAGE_SOURCES["kmnist"].classes[0] == "お (o)" and len(image_sets.KMNIST.classes) == 10
     assert image_sets.IMAGE_SOURCES["mnist"].classes == DIGIT_CLASSES
     for entry in (image_sets.FASHION_MNIST, image_sets.KMNIST, mnist.idx_set()):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Tuple
 
-from genlab.data import mnist
+from genlab.data import mnist, shapes
 from genlab.data.download import DataError
 from genlab.data.idx_files import IdxSet, load_split
 from genlab.data.labelled_images import DIGIT_CLASSES, ImageSplits, LabelledImages
@@ -67,6 +67,7 @@ IMAGE_SOURCES: Dict[str, ImageSource] = {
     "mnist": ImageSource("MNIST", DIGIT_CLASSES, mnist.load_digits),
     "fashion-mnist": idx_source(FASHION_MNIST),
     "kmnist": idx_source(KMNIST),
+    "shapes": ImageSource("drawn shapes", shapes.CLASSES, shapes.load_shapes),  # made here, always offline
 }
 
 
