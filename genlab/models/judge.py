@@ -21,6 +21,7 @@ class JudgeConfig:
     feature_dim: int = param(128, "size of the feature layer used for FID", 2, 1024)
     dropout: float = param(0.3, "dropout before the classification head", 0.0, 0.9)
     max_shift: int = param(2, "random translation (pixels) of training digits", 0, 4)
+    classes: int = param(10, "number of classes (from the training data)", 1, 100, derived=True)
 
     def activations_per_example(self) -> float:
         """Float32 values autograd keeps for backward per digit (genlab.memory_estimate)."""
@@ -46,14 +47,14 @@ class Judge(GenerativeModel):
         w = config.width
         self.body = nn.Sequential(_block(1, w), _block(w, 2 * w), nn.Flatten())  # (B, 2w*7*7)
         self.feature = nn.Sequential(nn.Linear(2 * w * 49, config.feature_dim), nn.ReLU(inplace=True))
-        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.feature_dim, 10))
+        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.feature_dim, config.classes))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 1, 28, 28) in [-1, 1] -> (B, feature_dim)"""
         return self.feature(self.body(images))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 1, 28, 28) in [-1, 1] -> logits (B, 10)"""
+        """(B, 1, 28, 28) in [-1, 1] -> logits (B, classes)"""
         return self.head(self.features(images))
 
     def loss(self, batch: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, float]]:

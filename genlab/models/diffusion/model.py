@@ -35,6 +35,7 @@ class DiffusionConfig:
     label_dropout: float = param(0.1, "share of labels replaced by 'no label' (enables guidance)", 0.0, 1.0)
     ema_decay: float = param(0.999, "decay of the weight average that samples use", 0.0, 0.99999)
     ema_start: int = param(500, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
+    classes: int = param(10, "number of classes (from the training data)", 1, 100, derived=True)
 
     def activations_per_example(self) -> float:
         """Float32 values autograd keeps for backward per digit (genlab.memory_estimate): the UNet's
@@ -69,8 +70,6 @@ class DiffusionConfig:
         return total + 3 * self.width * 784  # the output GroupNorm, SiLU and conv_out's inputs
 
 
-N_CLASSES = 10
-NULL_LABEL = N_CLASSES  # the extra embedding row meaning "no label"
 IMAGE_SHAPE = (1, 28, 28)  # two halvings: 28 -> 14 -> 7, so no padding is needed
 
 
@@ -84,16 +83,15 @@ def build_unet(c: DiffusionConfig) -> "UNet2DModel":
         down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D" if attn else "DownBlock2D"),
         up_block_types=("AttnUpBlock2D" if attn else "UpBlock2D", "UpBlock2D", "UpBlock2D"),
         norm_num_groups=math.gcd(c.width, 8), attention_head_dim=2 * c.width,  # one head over 49 positions
-        num_class_embeds=N_CLASSES + 1,
+        num_class_embeds=c.classes + 1,  # row `classes` means "no label"
     )
 
 
 class Diffusion(GenerativeModel):
-    null_label = NULL_LABEL  # the label that asks for no particular digit
-
     def __init__(self, config: DiffusionConfig):
         super().__init__()
         self.config = config
+        self.null_label = config.classes  # the label that asks for no particular class
         self.unet = build_unet(config)
         self.unet_ema = copy.deepcopy(self.unet).requires_grad_(False)
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
@@ -117,7 +115,7 @@ class Diffusion(GenerativeModel):
         images, labels = batch  # (B, 1, 28, 28) in [-1, 1], (B,)
         b = len(images)
         drop = torch.rand(b, device=images.device) < self.config.label_dropout
-        labels = torch.where(drop, torch.full_like(labels, NULL_LABEL), labels)
+        labels = torch.where(drop, torch.full_like(labels, self.null_label), labels)
         t = torch.randint(0, self.config.train_timesteps, (b,), device=images.device)
         eps = torch.randn_like(images)
         noisy = self.forward_process.add_noise(images, eps, t)  # sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps
@@ -135,17 +133,17 @@ class Diffusion(GenerativeModel):
 
     def denoise(self, labels: torch.Tensor, *, generator: torch.Generator,
                 settings: schedulers.SamplerSettings = schedulers.SamplerSettings()):
-        """Frames of denoising len(labels) digits; labels (n,) hold 0-9 or NULL_LABEL (unconditional)."""
+        """Frames of denoising len(labels) digits; labels (n,) hold classes or `null_label` (unconditional)."""
         scheduler = schedulers.make_scheduler(self.scheduler_config(), settings.scheduler)
-        return denoising.trajectory(self.unet_ema, scheduler, labels, null=NULL_LABEL, shape=IMAGE_SHAPE,
+        return denoising.trajectory(self.unet_ema, scheduler, labels, null=self.null_label, shape=IMAGE_SHAPE,
                                     generator=generator, steps=settings.steps, guidance=settings.guidance)
 
     def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
                truncation: Optional[float] = None, settings: schedulers.SamplerSettings = schedulers.SamplerSettings()) -> torch.Tensor:
         """n images (n, 1, 28, 28) in [-1, 1] with `settings` (the metrics' sampler by default);
-        labels (n,) default to 0..9 repeating. There is no latent to truncate: `truncation` is ignored."""
+        labels (n,) default to the classes repeating. There is no latent to truncate: `truncation` is ignored."""
         if labels is None:
-            labels = torch.arange(n) % N_CLASSES
+            labels = torch.arange(n) % self.config.classes
         return denoising.final(self.denoise(labels, generator=generator, settings=settings)).noisy.clamp(-1, 1)
 
 
