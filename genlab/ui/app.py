@@ -20,7 +20,7 @@ from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui import mcp_tools, theme  # noqa: E402
-from genlab.ui.tabs import compare, diffusion, gan, text, train, vae  # noqa: E402
+from genlab.ui.tabs import compare, diffusion, gan, playground, text, train, vae  # noqa: E402
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
@@ -30,12 +30,13 @@ Every model runs here, on this machine; every picture is made fresh for your set
 **GAN** samples digits and lets a judge classifier check each one · **VAE** squeezes a digit (yours, drawn
 or uploaded) through a small code and back, and maps where digits live · **Diffusion** shows digits emerging
 from noise step by step · **Compare** sets the three image models side by side, with speed and quality ·
+**Playground** trains a tiny GAN, VAE or flow on 2-D points while you watch it learn ·
 **Text** writes Shakespeare one character at a time and shows what the model considered · **Train** trains
 any of them live, here, and streams its losses and samples."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
 TABS = [("GAN", gan.build), ("VAE", vae.build), ("Diffusion", diffusion.build),
-        ("Compare", compare.build), ("Text", text.build), ("Train", train.build)]
+        ("Compare", compare.build), ("Playground", playground.build), ("Text", text.build), ("Train", train.build)]
 
 
 @dataclass
