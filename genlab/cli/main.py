@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import sys
 import time
@@ -18,16 +19,17 @@ from tqdm import tqdm
 
 from genlab import devices, images, params, weights
 from genlab.cli.deploy import add_deploy_parser
+from genlab.cli.evaluate import add_eval_parser
 from genlab.cli.export import add_export_parser
 from genlab.cli.push import add_push_parser
 from genlab.cli.readme import add_readme_parser
 from genlab.cli.sample import add_sample_parser
-from genlab.data import datasets, mnist, preprocess
+from genlab.data import datasets, image_sets, mnist, preprocess
 from genlab.data.download import DataError
-from genlab.eval import cards, metrics
+from genlab.eval import cards
 from genlab.models import sampling, vae
 from genlab.registry import FAMILIES, get_family
-from genlab.train import checkpoints, parallel
+from genlab.train import checkpoints, parallel, provenance
 from genlab.train.loop import NonFiniteLoss, new_model, train
 
 AUTOENCODERS = [name for name, f in FAMILIES.items() if hasattr(f.model_cls, "encode")]  # optional verb
@@ -61,7 +63,7 @@ def hardware(device: torch.device) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     family = get_family(args.family)
-    checkpoint = Path(args.checkpoint or Path("runs") / family.name)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint(family, args)
     base = family.recipe
     if args.resume:
         base = type(base)(**checkpoints.read_recipe(checkpoint))
@@ -73,18 +75,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError("--init starts from a trained model as it is: no --resume and no model flags with it")
     processes = parallel.join(devices.resolve(args.device))  # this one, or each that `accelerate launch` started
     device = processes.device
-    dataset = datasets.DATASETS[family.data]
     with processes.main_first():  # one download per machine
-        corpus = dataset.load("train", download=True)
+        corpus = training_data(family, getattr(args, "data", None))
     if processes.is_main:
         print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
+    derived = datasets.derived_config(family, corpus)
     if args.init:
         model = weights.load(family, Path(args.init), device)
     else:
         config = (weights.read_config(family, checkpoint) if args.resume else
-                  params.build(family.config_cls, {**dataset.derive(corpus), **model_flags}))
+                  params.build(family.config_cls, {**derived, **model_flags}))
         model = new_model(family, config, recipe, device)
-    out = Path(args.out) if args.out else weights.shipped(family)
+    check_fits_data(model.config, derived, args.init or checkpoint)
+    out = Path(args.out) if args.out else default_out(family, args)
     command = "python -m genlab " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     began = time.time()
     last = None
@@ -110,11 +113,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("interrupted; resume with the same command plus --resume", file=sys.stderr)
     if last is None:
         return 130
-    facts = {"command": command, "steps": last.step, "resumed_from": last.start_step,
+    facts = {"command": command, "family": family.name, "steps": last.step, "resumed_from": last.start_step,
              **({"initialised_from": args.init} if args.init else {}),
              "recipe": dataclasses.asdict(recipe), "wall_time_s": round(time.time() - began, 1),
              "hardware": hardware(device), "torch": torch.__version__, "data": corpus.source,
-             "final_losses": last.losses, **processes.facts(), **({"note": last.note} if last.note else {})}
+             **provenance.record(corpus), "final_losses": last.losses, **processes.facts(), **({"note": last.note} if last.note else {})}
     if last.note and processes.is_main:
         print(last.note, file=sys.stderr)
 
@@ -126,6 +129,43 @@ def cmd_train(args: argparse.Namespace) -> int:
     # one process exits with an error code, which would cut the main process's save short
     processes.on_main(write)
     return 0 if last.step == last.total else 130
+
+
+def training_data(family, chosen: Optional[str]):
+    """The training split: the family's default data, or the set `--data` names (a zip's or folder's
+    skipped files are reported)."""
+    dataset = datasets.DATASETS[family.data]
+    if not chosen:
+        return dataset.load("train", download=True)
+    splits = dataset.choose(chosen, download=True)
+    if splits.skipped:
+        print(splits.skipped, file=sys.stderr)
+    return splits.train
+
+
+def default_out(family, args) -> Path:
+    """weights/<family> for the default data (the shipped models); runs/<family>-<data> for other data,
+    so that training on Fashion-MNIST never overwrites the shipped digit model."""
+    chosen = getattr(args, "data", None)
+    if not chosen:
+        return weights.shipped(family)
+    slug = re.sub(r"[^a-z0-9]+", "-", Path(chosen).stem.lower()).strip("-") or "data"
+    return Path("runs") / f"{family.name}-{slug}"
+
+
+def default_checkpoint(family, args) -> Path:
+    if not getattr(args, "data", None):
+        return Path("runs") / family.name
+    out = default_out(family, args)
+    return out.with_name(f"{out.name}-checkpoint")
+
+
+def check_fits_data(config, derived: dict, source) -> None:
+    """A resumed or initialised model must fit the data: a 10-class model cannot train on 3 classes."""
+    clash = {k: (getattr(config, k), v) for k, v in derived.items() if getattr(config, k) != v}
+    if clash:
+        what = ", ".join(f"{k} {a!r} in the model, {b!r} in the data" for k, (a, b) in clash.items())
+        raise ValueError(f"the model from {source} does not fit this data: {what}")
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -148,22 +188,6 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         both = torch.cat([mnist.to_tensor(digits), recon])
         images.grid_image(both, scale=args.scale, columns=len(digits)).save(out)
     print(f"wrote {out} ({len(digits)} reconstructions)", file=sys.stderr)
-    return 0
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    family = get_family(args.family)
-    n = params.check_value("--n", args.n, int, 100, 60000)
-    if n % 10:
-        raise ValueError(f"--n must be a multiple of 10 (the same number of samples per digit), got {n}")
-    device = devices.resolve(args.device)
-    judge = weights.load(FAMILIES["judge"], device=device)
-    model = weights.load(family, device=device)
-    result = metrics.evaluate(family, model, judge, n=n, progress=lambda m: print(m, file=sys.stderr))
-    folder = weights.shipped(family)
-    weights.write_json(folder / "metrics.json", result)
-    cards.write(family, folder)
-    print(json.dumps(result["summary"], indent=2))
     return 0
 
 
@@ -193,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--save-every", type=int, default=1000, help="checkpoint every N steps (0: only at the end)")
         p.add_argument("--max-seconds", type=float, default=0,
                        help="stop (checkpoint and save) after this much wall time; 0: no limit")
+        if datasets.DATASETS[family.data].choose is not None:
+            p.add_argument("--data", help="train on this instead of MNIST: " + ", ".join(image_sets.IMAGE_SOURCES)
+                                          + ", or a .zip or folder of class folders (cat/0001.png, dog/...); "
+                                          "the run goes to runs/<family>-<data> unless --out says otherwise")
         _add_dataclass_flags(p, family.recipe)
         _add_dataclass_flags(p, family.config_cls())
         p.set_defaults(func=cmd_train)
@@ -208,10 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help=".png: originals above reconstructions; .npy: (N, 28, 28) in [0, 1]")
     p.set_defaults(func=cmd_reconstruct)
 
-    p = sub.add_parser("eval", help="measure shipped weights and write weights/<family>/metrics.json")
-    p.add_argument("family", choices=list(FAMILIES))
-    p.add_argument("--n", type=int, default=10000, help="samples to score (a multiple of 10)")
-    p.set_defaults(func=cmd_eval)
+    add_eval_parser(sub)
 
     p = sub.add_parser("info", help="families, shipped weights and their metrics")
     p.set_defaults(func=cmd_info)

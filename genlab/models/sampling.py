@@ -33,14 +33,25 @@ def _integer(name: str, value, low: int, high: int) -> int:
     return check_value(name, value, int, low, high)
 
 
-def parse_digit(digit: Union[str, int, None]) -> Optional[int]:
-    """'mix' (or None) -> None; '0'..'9' or 0..9 -> int; anything else -> RequestError."""
+def parse_digit(digit: Union[str, int, None], classes: int = 10) -> Optional[int]:
+    """'mix' (or None) -> None; a class number 0..classes-1 (text or int) -> int; else RequestError."""
     if digit is None or str(digit).strip().lower() in ("mix", "all", ""):
         return None
     text = str(digit).strip()
-    if len(text) == 1 and text in "0123456789":
+    if text.isascii() and text.isdigit() and len(text) <= 3 and int(text) < classes:
         return int(text)
-    raise RequestError(f"digit must be 0-9 or 'mix', got {digit!r}")
+    raise RequestError(f"digit must be 0-{classes - 1} or 'mix', got {digit!r}")
+
+
+def classes_of(model) -> int:
+    """How many classes a conditional image model was trained on (its config's `classes`; digits: 10)."""
+    return getattr(getattr(model, "config", None), "classes", 10)
+
+
+def check_class(model, digit: Optional[int]) -> None:
+    """RequestError when `digit` is not one of the model's classes (a 4-class run has no class 7)."""
+    if digit is not None and digit >= classes_of(model):
+        raise RequestError(f"this model knows classes 0-{classes_of(model) - 1}, got {digit}")
 
 
 def parse_truncation(value) -> Optional[float]:
@@ -54,9 +65,9 @@ def digit_request(digit, n, seed, truncation=None) -> DigitRequest:
                         check_seed(seed), parse_truncation(truncation))
 
 
-def labels_for(n: int, digit: Optional[int]) -> torch.Tensor:
-    """(n,) class labels: all `digit`, or 0..9 repeating for a mix."""
-    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10
+def labels_for(n: int, digit: Optional[int], classes: int = 10) -> torch.Tensor:
+    """(n,) class labels: all `digit`, or 0..classes-1 repeating for a mix."""
+    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % classes
 
 
 def columns_for(request: DigitRequest) -> int:
@@ -70,10 +81,12 @@ def sample_digits(model, request: DigitRequest, settings=None) -> torch.Tensor:
 
     The latents come from a CPU generator, so they are identical on every device; the images then
     agree across devices up to floating-point rounding."""
+    check_class(model, request.digit)
     generator = torch.Generator().manual_seed(request.seed)
     with base.evaluating(model):
         extra = {} if settings is None else {"settings": settings}
-        return model.sample(request.n, generator=generator, labels=labels_for(request.n, request.digit),
+        return model.sample(request.n, generator=generator,
+                            labels=labels_for(request.n, request.digit, classes_of(model)),
                             truncation=request.truncation, **extra).cpu()
 
 
@@ -85,7 +98,9 @@ def sample_batch(model, requests: List[DigitRequest]) -> List[torch.Tensor]:
     with base.evaluating(model):
         z = torch.cat([model.latents(r.n, generator=torch.Generator().manual_seed(r.seed), truncation=r.truncation)
                        for r in requests])
-        labels = torch.cat([labels_for(r.n, r.digit) for r in requests])
+        for r in requests:
+            check_class(model, r.digit)
+        labels = torch.cat([labels_for(r.n, r.digit, classes_of(model)) for r in requests])
         return list(model.decode(z, labels).cpu().split([r.n for r in requests]))
 
 
@@ -123,4 +138,5 @@ def interpolate(model, request: InterpolationRequest) -> torch.Tensor:
         z_a, z_b = (model.latents(1, generator=torch.Generator().manual_seed(s), truncation=request.truncation)
                     for s in (request.seed_a, request.seed_b))
         t = torch.linspace(0, 1, request.steps, device=z_a.device)[:, None]
+        check_class(model, request.digit)
         return model.decode(slerp(z_a, z_b, t), labels_for(request.steps, request.digit)).cpu()
