@@ -1,24 +1,24 @@
-"""Class-conditional DCGAN for 28x28 digits.
+"""Class-conditional GAN for 28x28 digits.
 
-Generator: DCGAN-style transposed convolutions (Radford et al. 2016) fed with [z, class embedding].
-Discriminator: strided convolutions with spectral normalisation (Miyato et al. 2018) and a
-projection head for the class (Miyato & Koyama 2018): D(x, y) = psi(h) + <embed(y), h>.
-Loss: the non-saturating GAN loss of Goodfellow et al. 2014. Samples come from an exponential
-moving average of the generator weights (Yazici et al. 2019), which removes most of the
-step-to-step jitter of GAN training.
+Networks (genlab.models.gan_networks): "dcgan", the shipped default, pairs a DCGAN-style generator
+(Radford et al. 2016) with a spectrally normalised discriminator (Miyato et al. 2018) that scores
+the class with a projection head (Miyato & Koyama 2018); "dense" is the article's fully connected
+pair. Objective (genlab.models.gan_losses): the non-saturating loss of Goodfellow et al. 2014 by
+default. Samples come from an exponential moving average of the generator weights (Yazici et al.
+2019), which removes most of the step-to-step jitter of GAN training.
 """
 
 import copy
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab.models import ema
 from genlab.models.base import Family, GenerativeModel, TrainConfig, latent_noise, model_device
+from genlab.models.gan_losses import OBJECTIVES
+from genlab.models.gan_networks import ARCHITECTURES
 from genlab.params import param
 
 
@@ -26,71 +26,45 @@ from genlab.params import param
 class GANConfig:
     z_dim: int = param(64, "latent size", 2, 512)
     embed_dim: int = param(16, "size of the class embedding concatenated to z", 1, 256)
-    g_width: int = param(32, "generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256, basic=True)
-    d_width: int = param(64, "discriminator channels at 14x14 (x2 at 7x7)", 2, 256, basic=True)
+    g_width: int = param(32, "dcgan: generator channels at 28x28 (x2 at 14x14, x4 at 7x7)", 2, 256, basic=True)
+    d_width: int = param(64, "dcgan: discriminator channels at 14x14 (x2 at 7x7)", 2, 256, basic=True)
     ema_decay: float = param(0.999, "decay of the generator's weight average (samples use the average)", 0.0, 0.99999)
     ema_start: int = param(1000, "steps before the average starts (it copies the weights until then)", 0, 1_000_000)
+    architecture: str = param("dcgan", "networks: dcgan (convolutional, spectral norm; shipped) or dense "
+                              "(the article's one-hidden-layer MLPs, 784 tanh pixels out)",
+                              choices=tuple(ARCHITECTURES))
+    dense_hidden: int = param(128, "dense: hidden units of the generator and of the discriminator", 8, 2048)
+    objective: str = param("non-saturating", "GAN loss (non-saturating: the shipped one); article = the article's "
+                           "listing as written, which does not learn digits", choices=tuple(OBJECTIVES))
+    latent: str = param("normal", "distribution of z: normal N(0, 1) (shipped) or uniform U[-1, 1] (the article)",
+                        choices=("normal", "uniform"))
+    classes: int = param(10, "number of classes (from the training data)", 1, 100, derived=True)
 
     def activations_per_example(self) -> float:
-        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate), at the step's
-        peak: the generator's update, after the discriminator's (whose freed memory the allocator keeps)."""
-        g, d = self.g_width, self.d_width
-        # generator, before and after each BatchNorm: (4g, 7, 7), (2g, 14, 14), (g, 28, 28); the tanh output
-        generator = 2 * (4 * g * 49 + 2 * g * 196 + g * 784) + 784
-        # discriminator: the digit, (d, 14, 14) and (2d, 7, 7) activations, the class embedding it projects onto
-        discriminator = 784 + d * 196 + 2 * 2 * d * 49
-        # the generator's graph lives through both updates; D scores real and generated digits, then
-        # the generated ones again for the generator's loss
-        return generator + 3 * discriminator
+        """Float32 values autograd keeps for backward per digit (genlab.memory_estimate)."""
+        return ARCHITECTURES[self.architecture].activations(self)
 
 
-N_CLASSES = 10
+def _uniform(shape, generator: Optional[torch.Generator], device, bound: float = 1.0) -> torch.Tensor:
+    return torch.rand(shape, generator=generator, device=device).mul_(2 * bound).sub_(bound)
 
 
-class Generator(nn.Module):
-    def __init__(self, c: GANConfig):
-        super().__init__()
-        w = c.g_width
-        self.embed = nn.Embedding(N_CLASSES, c.embed_dim)
-        self.project = nn.Sequential(
-            nn.Linear(c.z_dim + c.embed_dim, 4 * w * 7 * 7, bias=False), nn.BatchNorm1d(4 * w * 7 * 7), nn.ReLU(True))
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(True),  # 14x14
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True),  # 28x28
-            nn.Conv2d(w, 1, 3, 1, 1), nn.Tanh(),
-        )
-        self.width = w
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """z (B, z_dim), labels (B,) -> images (B, 1, 28, 28) in [-1, 1]"""
-        h = self.project(torch.cat([z, self.embed(labels)], dim=1))
-        return self.net(h.view(-1, 4 * self.width, 7, 7))
-
-
-class Discriminator(nn.Module):
-    def __init__(self, c: GANConfig):
-        super().__init__()
-        w = c.d_width
-        self.net = nn.Sequential(
-            spectral_norm(nn.Conv2d(1, w, 4, 2, 1)), nn.LeakyReLU(0.2, True),  # 14x14
-            spectral_norm(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.2, True),  # 7x7
-            nn.Flatten(),
-        )
-        self.out = spectral_norm(nn.Linear(2 * w * 49, 1))
-        self.embed = spectral_norm(nn.Embedding(N_CLASSES, 2 * w * 49))
-
-    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """images (B, 1, 28, 28), labels (B,) -> realness logits (B,)"""
-        h = self.net(images)  # (B, 2w*49)
-        return self.out(h).squeeze(1) + (self.embed(labels) * h).sum(1)
+# z's distribution by the config's `latent`: (shape, generator or None, device) -> z; the training
+# step passes no generator (it draws from the global, seeded RNG on the model's device)
+LATENTS: Dict[str, Callable[..., torch.Tensor]] = {
+    "normal": lambda shape, generator, device: torch.randn(shape, generator=generator, device=device),
+    "uniform": _uniform,
+}
 
 
 class GAN(GenerativeModel):
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
-        self.generator = Generator(config)
-        self.discriminator = Discriminator(config)
+        networks = ARCHITECTURES[config.architecture]
+        self.generator = networks.generator(config)
+        self.discriminator = networks.discriminator(config)
+        self.objective = OBJECTIVES[config.objective]
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
@@ -113,25 +87,33 @@ class GAN(GenerativeModel):
         g.train()
         noise, device = torch.Generator().manual_seed(0), model_device(self)
         for _ in range(batches):
-            z = torch.randn(batch_size, self.config.z_dim, generator=noise).to(device)
-            g(z, torch.randint(0, N_CLASSES, (batch_size,), generator=noise).to(device))
+            z = self._noise((batch_size, self.config.z_dim), noise).to(device)
+            g(z, torch.randint(0, self.config.classes, (batch_size,), generator=noise).to(device))
         g.train(was_training)
         for m, momentum in zip(norms, saved):
             m.momentum = momentum
 
     def sample(self, n: int, *, generator: torch.Generator, labels: Optional[torch.Tensor] = None,
                truncation: Optional[float] = None) -> torch.Tensor:
-        """n images (n, 1, 28, 28) in [-1, 1]; labels (n,) default to 0..9 repeating."""
+        """n images (n, 1, 28, 28) in [-1, 1]; labels (n,) default to 0..classes-1 repeating."""
         z = self.latents(n, generator=generator, truncation=truncation)
         return self.decode(z, labels)
 
     def latents(self, n: int, *, generator: torch.Generator, truncation: Optional[float] = None) -> torch.Tensor:
-        return latent_noise((n, self.config.z_dim), generator, model_device(self), truncation)
+        """(n, z_dim) drawn on the CPU generator. Truncation t restricts z to [-t, t]: for a uniform
+        latent that is U[-min(t, 1), min(t, 1)], the same restriction as the normal's."""
+        shape, device = (n, self.config.z_dim), model_device(self)
+        if self.config.latent == "uniform":
+            return _uniform(shape, generator, None, 1.0 if truncation is None else min(truncation, 1.0)).to(device)
+        return latent_noise(shape, generator, device, truncation)
+
+    def _noise(self, shape, generator: Optional[torch.Generator] = None, device=None) -> torch.Tensor:
+        return LATENTS[self.config.latent](shape, generator, device)
 
     def decode(self, z: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         device = model_device(self)
         if labels is None:
-            labels = torch.arange(len(z)) % N_CLASSES
+            labels = torch.arange(len(z)) % self.config.classes
         return self.generator_ema(z.to(device), labels.to(device))
 
     def configure_optimizers(self, recipe: TrainConfig) -> Dict[str, torch.optim.Optimizer]:
@@ -141,23 +123,23 @@ class GAN(GenerativeModel):
 
     def training_step(self, batch: Tuple[torch.Tensor, torch.Tensor],
                       optimizers: Dict[str, torch.optim.Optimizer]) -> Dict[str, float]:
-        """One discriminator and one generator update with the non-saturating loss."""
+        """One discriminator and one generator update with the config's objective."""
         real, labels = batch
         b = len(real)
-        z = torch.randn(b, self.config.z_dim, device=real.device)
-        fake_labels = torch.randint(0, N_CLASSES, (b,), device=real.device)
+        z = self._noise((b, self.config.z_dim), device=real.device)
+        fake_labels = torch.randint(0, self.config.classes, (b,), device=real.device)
         fake = self.generator(z, fake_labels)
 
         d_real = self.discriminator(real, labels)
         d_fake = self.discriminator(fake.detach(), fake_labels)
-        d_loss = discriminator_loss(d_real, d_fake)
+        d_loss = self.objective.discriminator(d_real, d_fake)
         optimizers["discriminator"].zero_grad(set_to_none=True)
         self.backward(d_loss)
         optimizers["discriminator"].step()
 
         # D is frozen during G's update so backward skips D's weight gradients, which G's update never uses
         self.discriminator.requires_grad_(False)
-        g_loss = generator_loss(self.discriminator(fake, fake_labels))
+        g_loss = self.objective.generator(self.discriminator(fake, fake_labels))
         optimizers["generator"].zero_grad(set_to_none=True)
         self.backward(g_loss)
         optimizers["generator"].step()
@@ -171,22 +153,11 @@ class GAN(GenerativeModel):
         """Both losses on unseen real digits and fixed noise (its own generator: training RNG untouched)."""
         real, labels = batch
         noise = torch.Generator().manual_seed(0)
-        z = torch.randn(len(real), self.config.z_dim, generator=noise).to(real.device)
-        fake_labels = torch.randint(0, N_CLASSES, (len(real),), generator=noise).to(real.device)
+        z = self._noise((len(real), self.config.z_dim), noise).to(real.device)
+        fake_labels = torch.randint(0, self.config.classes, (len(real),), generator=noise).to(real.device)
         d_real = self.discriminator(real, labels)
         d_fake = self.discriminator(self.generator(z, fake_labels), fake_labels)
-        return _logs(discriminator_loss(d_real, d_fake), generator_loss(d_fake), d_real, d_fake)
-
-
-
-def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    """D maximises log D(x) + log(1 - D(G(z))): on logits, softplus(-D(x)) + softplus(D(G(z)))."""
-    return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-
-
-def generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
-    """Non-saturating: G maximises log D(G(z)) rather than minimising log(1 - D(G(z)))."""
-    return F.softplus(-d_fake).mean()
+        return _logs(self.objective.discriminator(d_real, d_fake), self.objective.generator(d_fake), d_real, d_fake)
 
 
 def _logs(d_loss, g_loss, d_real, d_fake) -> Dict[str, float]:

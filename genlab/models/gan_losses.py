@@ -47,4 +47,16 @@ OBJECTIVES: Dict[str, GANObjective] = {
         lambda real, fake: 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake ** 2).mean(),
         lambda fake: 0.5 * ((fake - 1) ** 2).mean(),
         "Mao et al. 2017, LSGAN, equation 9 with a=0, b=c=1"),
+    # The fully connected GAN's listing in the article genlab comes from, exactly as written: its D ends
+    # in a sigmoid, d_loss = mean(D(x)) - mean(D(G(z))), g_loss = -mean(D(G(z))), both minimised. Two
+    # things are wrong. The sign: minimising d_loss teaches D to score generated digits above real ones
+    # (the Wasserstein critic's loss is the negative of this), while G also pushes D(G(z)) up, so the
+    # two players pull the same way and nothing asks G to look like the data. The sigmoid: a bounded
+    # "critic" saturates, and once D(G(z)) is near 0 or 1 its gradient to G is near 0. Kept so that
+    # people can train it and see (genlab/ui/docs/gan.md, benchmarks/article_gan.py).
+    "article": GANObjective(
+        "the article's listing, as written (do not use)",
+        lambda real, fake: torch.sigmoid(real).mean() - torch.sigmoid(fake).mean(),
+        lambda fake: -torch.sigmoid(fake).mean(),
+        "the fully connected TensorFlow GAN of the article genlab comes from"),
 }
