@@ -52,9 +52,12 @@ def client(server) -> Client:
 def test_the_train_endpoints_take_and_give_named_values(server):
     endpoints = client(server).view_api(print_info=False, return_format="dict")["named_endpoints"]
     names = {api: [p["parameter_name"] for p in endpoints[api]["parameters"]]
-             for api in ("/train_start", "/train_resume", "/train_download")}
-    assert names == {"/train_start": ["family", "preset", "recipe", "config", "source", "pasted", "uploaded"],
-                     "/train_resume": ["recipe"], "/train_download": []}
+             for api in ("/train_start", "/train_resume", "/train_download", "/train_judge_for_data",
+                         "/train_data_preview")}
+    assert names == {"/train_start": ["family", "preset", "recipe", "config", "source", "pasted", "uploaded", "data",
+                                      "pictures"],
+                     "/train_resume": ["recipe"], "/train_download": [], "/train_judge_for_data": ["data", "pictures"],
+                     "/train_data_preview": ["family", "data", "upload"]}
     for api in names:
         assert all(r["label"] and not r["label"].startswith("value_") for r in endpoints[api]["returns"]), api
 

@@ -4,6 +4,7 @@ Gradio names an endpoint's parameters after its function's parameters (the tab's
 train_resume) and its outputs after the output widgets' labels, so a client writes
 
     client.submit("gpt", recipe={"steps": 3}, source="my own text", pasted=text, api_name="/train_start")
+    client.submit("gan", data="shapes", api_name="/train_start")  # image families: data, or data="own" + pictures
 
 Fields left out take the preset's values; a field the family does not have is refused by name.
 Every stream first clears what an earlier run left on screen, and a refusal or failure ends with
@@ -25,7 +26,8 @@ from genlab.params import RequestError
 from genlab.registry import FAMILIES, TEXT_FAMILIES, get_family
 from genlab.train import checkpoints, hub
 from genlab.train.loop import NonFiniteLoss
-from genlab.ui import train_presets
+from genlab.data import image_sets
+from genlab.ui import train_data, train_judges, train_presets
 from genlab.ui.train_run import STOP_SAVE_SECONDS, TrainContext, TrainFrame, preview_at
 from genlab.ui.train_status import preparing_status, refused_status, stopped_status
 
@@ -107,16 +109,25 @@ def _streamed(frames: Iterator[TrainFrame], session, what: str, keep_previews: b
 
 
 def start_stream(ctx: TrainContext, run: Callable[..., Iterator[TrainFrame]], family, preset, recipe, config,
-                 source, pasted, uploaded, session):
+                 source, pasted, uploaded, session, data=train_data.MNIST, pictures=None):
     """The outputs of a new run that `run` (train_run.stream_run) trains; see the tab's train_start."""
     def frames() -> Iterator[TrainFrame]:
         chosen, recipe_values, config_values = requested_run(family, preset, recipe, config)
         text = chosen_text(chosen.name, source, pasted, uploaded, ctx.limits.max_text_bytes)
-        yield from run(ctx, chosen.name, recipe_values, config_values, session, text=text)
+        chosen_pictures = ctx.chosen_pictures(chosen.name, data, pictures)
+        yield from run(ctx, chosen.name, recipe_values, config_values, session, text=text, pictures=chosen_pictures)
 
     title = FAMILIES[family].title if family in FAMILIES else "the run"
     yield cleared_outputs(f"**{title}**: preparing the run (data, model)…", session)
     yield from _streamed(frames(), session, "Could not start", keep_previews=False)
+
+
+def judge_stream(ctx: TrainContext, run: Callable[..., Iterator[TrainFrame]], data, pictures, session):
+    """A new judge run on the chosen pictures with the short JUDGE_FOR_DATA recipe: once it has trained,
+    later runs on the same data show its verdicts (train_judges.judge_for)."""
+    recipe = dataclasses.asdict(train_judges.JUDGE_FOR_DATA)
+    yield from start_stream(ctx, run, train_judges.JUDGE, "quick", recipe, {}, SHAKESPEARE, "", None, session,
+                            data, pictures)
 
 
 def resume_stream(ctx: TrainContext, run: Callable[..., Iterator[TrainFrame]], recipe, session):
@@ -200,7 +211,8 @@ def push_run(ctx: TrainContext, repo, token, private, session: Optional[dict]) -
     record = session["runs"][label]
     family = get_family(record["family"])
     own_text = bool(record.get("text"))
-    data = "the user's own text (not shared)" if own_text else _data_source(ctx, family)
+    data = ("the user's own text (not shared)" if own_text else _chosen_source(record.get("data"))
+            or _data_source(ctx, family))
     facts = hub.checkpoint_facts(family, folder, data=data, own_text=own_text)
     url = hub.push(family, folder, repo_id, str(token or "").strip() or None, private=bool(private), facts=facts)
     return f"Pushed **{label}** (step {facts['steps']}) to [{repo_id}]({url})."
@@ -215,6 +227,14 @@ def push_stream(ctx: TrainContext, repo, token, private, session: Optional[dict]
     except RequestError as err:
         yield refused_status("Could not push", str(err))
         raise
+
+
+def _chosen_source(choice) -> Optional[str]:
+    """What a run's chosen pictures were, for its model card (a user's zip is not described: not shared)."""
+    if choice == train_data.OWN_ZIP:
+        return "the user's own pictures (not shared)"
+    source = image_sets.IMAGE_SOURCES.get(choice) if choice != train_data.MNIST else None
+    return source.title if source is not None else None
 
 
 def _data_source(ctx: TrainContext, family: Family) -> Optional[str]:

@@ -5,13 +5,11 @@ A run lives in a server-owned folder named by us; the user's session only holds 
 """
 
 import math
-import re
 import threading
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
@@ -26,8 +24,12 @@ from genlab.models.base import TrainConfig, held_out_losses
 from genlab.params import RequestError
 from genlab.registry import get_family
 from genlab.train import checkpoints, loop, previews
+from genlab.ui import train_data, train_judges, train_records
+from genlab.ui.safe_messages import without_paths
 from genlab.ui.store import ModelStore
-from genlab.ui.train_status import HISTORY_POINTS, LossHistory, finished_status, stopped_status, training_status
+from genlab.ui.train_data import ChosenPictures, PictureCache
+from genlab.ui.train_status import (HISTORY_POINTS, LossHistory, finished_status, histogram_frame, stopped_status,
+                                    training_status)
 
 STREAM_SECONDS = 1.0  # at most this often a frame is sent between previews
 PREVIEW_SECONDS = 4.0  # and previews (samples, judge, held-out losses) at most this often,
@@ -47,6 +49,7 @@ class TrainContext:
     progress: Optional[Tuple[int, int]] = None  # (step, total) of the run training now
     saving: threading.Lock = field(default_factory=threading.Lock)  # held while a stopped run saves its checkpoint
     _datasets: Dict[str, object] = field(default_factory=dict)
+    pictures: PictureCache = field(default_factory=PictureCache)  # image sets a run or the data preview chose
 
     def settle(self) -> None:
         """Wait (a bounded time) for a just-stopped run to finish saving, so its checkpoint is whole."""
@@ -65,6 +68,21 @@ class TrainContext:
             self._datasets[key] = datasets.DATASETS[kind].load(split, download=False)
         return self._datasets[key]
 
+    def chosen_pictures(self, family_name: str, choice, uploaded=None, archive: Optional[bytes] = None,
+                        archive_name: str = train_data.KEPT_ZIP):
+        """train_data.chosen_pictures with this server's bound on a user's zip."""
+        return train_data.chosen_pictures(self.pictures, family_name, choice, uploaded,
+                                          train_data.upload_bound(self.limits), archive, archive_name)
+
+    def data_preview(self, family_name: str, choice, uploaded):
+        """/train_data_preview: the example grid and class counts of what a run would train on."""
+        try:
+            return train_data.data_preview(self.pictures, lambda: _default_splits(self, get_family(family_name)),
+                                           family_name,
+                                           choice, uploaded, train_data.upload_bound(self.limits))
+        except DataError as err:
+            raise RequestError(without_paths(str(err))) from None
+
 
 @dataclass
 class TrainFrame:
@@ -73,9 +91,9 @@ class TrainFrame:
     status: str  # markdown: progress, speed, ETA, data source, notes
     history: pd.DataFrame  # columns step, value, series (named as people read them: "held-out D loss")
     preview: Union[np.ndarray, str, None]  # a new preview: grid (H, W, 3) uint8 or text sample; None: unchanged
-    histogram: Optional[pd.DataFrame]  # columns digit, count: the judge's view of it, None: unchanged
+    histogram: Optional[pd.DataFrame]  # columns class, count: the judge's view of it, None: unchanged
     previews: int  # previews so far (kept on the server for the timeline: TrainContext.preview)
-    session: dict  # {"runs": {label: {"family", "folder"}}, "current": label}
+    session: dict  # {"runs": {label: {"family", "folder", "text", "data", ...}}, "current": label}
     step: int = 0
     done: bool = False
     total: int = 0  # steps the run is to reach
@@ -86,17 +104,17 @@ def new_session() -> dict:
 
 
 def checked_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
-                text: Optional[str] = None):
+                text: Optional[str] = None, pictures: Optional[ChosenPictures] = None):
     """Family, recipe, config and (train, held-out) data from form values, within bounds and server limits.
 
-    `text` is the user's own training text for a text family (None: the family's default corpus);
-    the config takes what the data decides (a text model's vocabulary) from the training split.
+    `text` is the user's own training text for a text family (None: the family's default corpus), `pictures`
+    the image set an image family trains on (None: MNIST); the config takes what the data decides (a text
+    model's vocabulary, an image model's class count) from the training split.
     """
     family = get_family(family_name)
     recipe = params.build(TrainConfig, recipe_values)
-    data = _data(ctx, family, text)
-    derived = datasets.DATASETS[family.data].derive(data.train)
-    config = params.build(family.config_cls, {**config_values, **derived})
+    data = _data(ctx, family, text, pictures)
+    config = params.build(family.config_cls, {**config_values, **datasets.derived_config(family, data.train)})
     _check_limits(ctx, family, recipe, config)
     return family, recipe, config, data
 
@@ -106,10 +124,19 @@ class RunData:
     train: object
     held_out: object
     own_text: Optional[str] = None  # the user's text, when a text family trains on it
+    pictures: Optional[ChosenPictures] = None  # the chosen image set, when an image family trains on one
 
 
-def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
-    """The user's text split 90/10, or the family's default data.
+def _default_splits(ctx: TrainContext, family) -> tuple:
+    try:
+        return ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test")
+    except DataError as err:
+        hint = " Or paste or upload your own text." if family.data == "text" else ""
+        raise RequestError(f"{without_paths(str(err))}{hint}") from None
+
+
+def _data(ctx: TrainContext, family, text: Optional[str], pictures: Optional[ChosenPictures] = None) -> RunData:
+    """The user's text split 90/10, the chosen pictures, or the family's default data.
 
     `text` was decoded and checked where it arrived (the Train tab's chosen_text) or is the copy
     kept beside a run; only the server's size cap is checked again, as every caller's bound."""
@@ -118,16 +145,9 @@ def _data(ctx: TrainContext, family, text: Optional[str]) -> RunData:
         if size > ctx.limits.max_text_bytes:
             raise RequestError(f"your text is {size:,} bytes; at most {ctx.limits.max_text_bytes:,} are accepted here")
         return RunData(corpus.split(text, "train", "your text"), corpus.split(text, "test", "your text"), text)
-    try:
-        return RunData(ctx.dataset(family.data, "train"), ctx.dataset(family.data, "test"))
-    except DataError as err:
-        hint = " Or paste or upload your own text." if family.data == "text" else ""
-        raise RequestError(f"{without_paths(str(err))}{hint}") from None
-
-
-def without_paths(message: str) -> str:
-    """`message` with every absolute file path cut to its last part: users never see the server's folders."""
-    return re.sub(r"(?<![\w.:/])(?:~|[A-Za-z]:)?[/\\][^\s:;,'\"()]+", lambda m: Path(m.group(0)).name or "/", message)
+    if pictures is not None:
+        return RunData(pictures.splits.train, pictures.splits.test, pictures=pictures)
+    return RunData(*_default_splits(ctx, family))
 
 
 def _check_limits(ctx: TrainContext, family, recipe: TrainConfig, config) -> None:
@@ -138,10 +158,10 @@ def _check_limits(ctx: TrainContext, family, recipe: TrainConfig, config) -> Non
 
 def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_values: dict,
                session: Optional[dict], *, resume: bool = False, preview_every: int = 0,
-               text: Optional[str] = None) -> Iterator[TrainFrame]:
+               text: Optional[str] = None, pictures: Optional[ChosenPictures] = None) -> Iterator[TrainFrame]:
     """Train a new run (or resume this session's current one) and yield frames while it trains.
 
-    A resumed run trains on the data it started with (a user's text is kept beside its checkpoint)."""
+    A resumed run trains on the data it started with (a user's text or zip is kept beside its checkpoint)."""
     session = {"runs": dict((session or {}).get("runs", {})), "current": (session or {}).get("current")}
     ctx.settle()
     ctx.store.runs.sweep(room=0 if resume else 1)  # before a new run, make room for it
@@ -156,8 +176,8 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
         folder = ctx.store.saved_run(session, session["current"])
         record = session["runs"][session["current"]]
         family = get_family(record["family"])
-        kept = folder.with_name(folder.name + ".txt")
-        data = _data(ctx, family, kept.read_text(encoding="utf-8") if record.get("text") else None)
+        data = _data(ctx, family, train_records.kept_text(folder, record),
+                     train_records.kept_pictures(ctx, family, folder, record))
         saved_recipe = checkpoints.read_recipe(folder)
         recipe = params.build(TrainConfig, {**saved_recipe, "steps": recipe_values.get("steps", saved_recipe["steps"])})
         config = weights.read_config(family, folder)
@@ -169,7 +189,7 @@ def stream_run(ctx: TrainContext, family_name: str, recipe_values: dict, config_
             raise RequestError(f"this run has used all {ctx.limits.max_seconds:g} s of training time this server "
                                f"gives one run; download it to train it further on your own machine")
     else:
-        family, recipe, config, data = checked_run(ctx, family_name, recipe_values, config_values, text)
+        family, recipe, config, data = checked_run(ctx, family_name, recipe_values, config_values, text, pictures)
     if not ctx.busy.acquire(blocking=False):
         raise RequestError(ctx.busy_message())
     frames = _train(ctx, family, recipe, config, data, session, resume, preview_every,
@@ -211,16 +231,19 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
         label = f"{family.name} run {sum(r['family'] == family.name for r in session['runs'].values()) + 1}"
         name = f"{family.name}-{uuid.uuid4().hex[:12]}"  # our name, never the user's
         folder = ctx.store.runs_root / name
-        session["runs"][label] = {"family": family.name, "folder": name, "text": data.own_text is not None}
+        session["runs"][label] = train_records.session_record(family, name, data)
         session["current"] = label
-        if data.own_text is not None:  # beside the checkpoint folder, which every save replaces whole
-            ctx.store.runs_root.mkdir(parents=True, exist_ok=True)
-            (ctx.store.runs_root / f"{name}.txt").write_text(data.own_text, encoding="utf-8")
+        train_records.keep_user_data(ctx.store.runs_root, name, data)
     train_set, held_out_set = data.train, data.held_out
+    facts = train_records.RunFacts.of(folder, family, train_set, recipe)
+    names = train_data.class_names(train_set)
     model = loop.new_model(family, config, recipe, ctx.store.device)
     held_out = next(datasets.DATASETS[family.data].batches(held_out_set, HELD_OUT, seed=0, device=ctx.store.device,
                                                            **model.batch_options()))
-    judge = _judge(ctx)
+    # samples get a judge's verdicts; a classifier shows its own (and scores later runs on its data)
+    judge, judge_note = None, train_judges.JUDGES_LATER if family.output == "label" else ""
+    if family.output == "image":
+        judge, judge_note = train_judges.judge_for(ctx.store, session, train_judges.data_entry(train_set))
     preview_every = preview_every or max(10, recipe.steps // 50)
     log_every = max(1, recipe.steps // HISTORY_POINTS)
     ledger = ctx.store.runs
@@ -251,27 +274,29 @@ def _train(ctx, family, recipe, config, data, session, resume, preview_every, se
                           or progress.step in (progress.start_step + 1, progress.total) or bool(progress.note))
             if is_preview:
                 history.add(progress.step, held_out_losses(model, held_out), held_out=True)
-                shot = previews.preview(family, model, judge, held_out)
+                shot = previews.preview(family, model, judge, held_out, names)
                 scores = shot.scores
                 frame_preview = shot.text if shot.images is None else np.asarray(
                     images.annotated_grid(shot.images, shot.captions, shot.correct, columns=shot.columns, scale=2)
                     if shot.captions else images.grid(shot.images, columns=shot.columns, scale=2))
                 shots = ledger.add_preview(folder.name, frame_preview)
                 if shot.histogram is not None:
-                    histogram = pd.DataFrame({"digit": [str(d) for d in range(10)], "count": shot.histogram})
+                    histogram = histogram_frame(shot)
                 last_preview = time.perf_counter()
                 preview_gap = max(PREVIEW_SECONDS, (last_preview - now) / PREVIEW_SHARE)
             if is_preview or now - last_sent >= STREAM_SECONDS:
                 last_sent = now
+                facts.keep()  # a save since the last frame replaced the folder without it
                 done = progress.step == progress.total or bool(progress.note)
                 status = (stopped_status(label, progress.step, progress.total, progress.note) if progress.note
-                          else finished_status(family, progress, train_set.source, scores, label) if done
-                          else training_status(family, progress, train_set.source, scores))
+                          else finished_status(family, progress, train_set.source, scores, label, judge_note) if done
+                          else training_status(family, progress, train_set.source, scores, judge_note))
                 yield TrainFrame(status, history.frame(), frame_preview if is_preview else None,
                                  histogram if is_preview else None, shots, session, progress.step, done,
                                  progress.total)
     finally:
         run.close()  # saves the checkpoint when stopped early
+        facts.keep(final=True)
         ledger.keep_history(folder.name, history.points())
         ledger.add_seconds(folder.name, elapsed)
         ledger.training(folder.name, False)
@@ -283,13 +308,6 @@ def preview_at(ctx: TrainContext, session: Optional[dict], index) -> Union[np.nd
     if label is None:
         return None
     return ctx.store.runs.preview(ctx.store.run_folder(session, label).name, int(index or 0))
-
-
-def _judge(ctx: TrainContext):
-    try:
-        return ctx.store.get("judge")
-    except weights.WeightsError:
-        return None  # no shipped judge: previews without the judge's view
 
 
 def download(ctx: TrainContext, session: dict) -> str:

@@ -11,6 +11,7 @@ from typing import Dict, Iterable, List, Optional
 import pandas as pd
 
 from genlab.models.base import Family
+from genlab.train.previews import Preview, short_name
 
 HISTORY_POINTS = 400  # loss points kept per series in the plot (older ones thinned)
 HELD_OUT = "held-out"  # prefix of series measured on held-out data at previews
@@ -69,18 +70,24 @@ def _scores(scores: Dict[str, float]) -> str:
     return "".join(f" · {k} {v:.0%}" for k, v in scores.items())
 
 
-def training_status(family: Family, progress, source: str, scores: Dict[str, float]) -> str:
+def _data(source: str, note: str) -> str:
+    """The data line: where the pictures or text came from, and `note` (which judge scores the preview)."""
+    return f"Data: {source}" + (f" · {note}" if note else "")
+
+
+def training_status(family: Family, progress, source: str, scores: Dict[str, float], note: str = "") -> str:
     """While it trains: bar, share done, step, speed and time left."""
     done = int(20 * progress.fraction)
     eta = "-" if math.isinf(progress.eta) else _clock(progress.eta)
     return (f"**{family.title}** `{'█' * done}{'░' * (20 - done)}` {progress.fraction:.0%} · "
             f"step {progress.step}/{progress.total} · {progress.steps_per_second:.1f} steps/s · ETA {eta}"
-            f"{_scores(scores)}\n\nData: {source}")
+            f"{_scores(scores)}\n\n{_data(source, note)}")
 
 
-def finished_status(family: Family, progress, source: str, scores: Dict[str, float], label: str) -> str:
+def finished_status(family: Family, progress, source: str, scores: Dict[str, float], label: str,
+                    note: str = "") -> str:
     return (f"**{family.title}** finished: step {progress.step}/{progress.total} · "
-            f"{progress.steps_per_second:.1f} steps/s{_scores(scores)}\n\nData: {source}\n\n"
+            f"{progress.steps_per_second:.1f} steps/s{_scores(scores)}\n\n{_data(source, note)}\n\n"
             f"*{label}* is now a model choice in its family's tab; **Download model** saves it.")
 
 
@@ -100,3 +107,8 @@ def refused_status(what: str, message: str, checkpoint: Optional[str] = None) ->
 
 def preparing_status(family: Family, resume: bool) -> str:
     return f"**{family.title}**: {'resuming' if resume else 'preparing'} the run (data, model)…"
+
+
+def histogram_frame(shot: Preview) -> pd.DataFrame:
+    """The judge's predicted class counts, a bar per class named as in the data (label order)."""
+    return pd.DataFrame({"class": [short_name(n, limit=12) for n in shot.classes], "count": shot.histogram})

@@ -14,10 +14,11 @@ import gradio as gr
 from genlab import params
 from genlab.data import corpus, mnist
 from genlab.registry import FAMILIES, TEXT_FAMILIES
-from genlab.ui import docs, forms, train_api
+from genlab.ui import docs, forms, train_api, train_data
 from genlab.ui.gpu import TRAIN_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.pictures import picture
+from genlab.ui.tabs.train_pictures import PictureWidgets, build_pictures, wire_pictures
 from genlab.ui.train_api import OWN_TEXT, SHAKESPEARE, TEXT_SOURCES, chosen_text, default_source  # noqa: F401
 from genlab.ui.train_presets import PRESETS, preset, preset_info
 from genlab.ui.train_run import TrainContext, download, stream_run
@@ -26,9 +27,9 @@ from genlab.ui.train_run import TrainContext, download, stream_run
 def data_notice() -> str:
     folder = mnist.find_mnist()
     if folder is not None:
-        notice = f"Image families train on the full MNIST training set (found in `{folder.name}/`)."
+        notice = f"MNIST, for image families, is the full training set (found in `{folder.name}/`)."
     else:
-        notice = ("**Notice:** full MNIST was not found, so image families train on the bundled sample of 3,000 "
+        notice = ("**Notice:** full MNIST was not found, so image families' MNIST is the bundled sample of 3,000 "
                   "real digits (set `GENLAB_DATA_DIR` to a folder with the four MNIST files for the full set).")
     if corpus.find_shakespeare() is None:
         notice += (" **Text families:** tiny-shakespeare was not found here (set `GENLAB_TEXT_PATH` to its "
@@ -69,12 +70,20 @@ def family_forms(name: str) -> Tuple[forms.Form, forms.Form]:
 
 def train_start(ctx: TrainContext, family: str, preset: str, recipe: Optional[dict], config: Optional[dict],
                 source: str = SHAKESPEARE, pasted: Optional[str] = "", uploaded: Optional[str] = None,
-                session: Optional[dict] = None):
+                data: str = train_data.MNIST, pictures: Optional[str] = None, session: Optional[dict] = None):
     """/train_start: a new run of `family` from `preset`, with `recipe` and `config` fields replaced by name.
 
-    Text families train on `source`: tiny-shakespeare, or "my own text" from `pasted` or `uploaded`."""
+    Text families train on `source`: tiny-shakespeare, or "my own text" from `pasted` or `uploaded`. Image
+    families train on `data`: mnist, fashion-mnist, kmnist, shapes, or "own", the zip of class folders `pictures`."""
     yield from train_api.start_stream(ctx, stream_run, family, preset, recipe, config, source, pasted, uploaded,
-                                      session)
+                                      session, data, pictures)
+
+
+def train_judge_for_data(ctx: TrainContext, data: str = train_data.MNIST, pictures: Optional[str] = None,
+                         session: Optional[dict] = None):
+    """/train_judge_for_data: a short judge run on `data` (as train_start's); once trained, the previews of
+    later runs on the same pictures show its verdicts."""
+    yield from train_api.judge_stream(ctx, stream_run, data, pictures, session)
 
 
 def train_resume(ctx: TrainContext, recipe: Optional[dict], session: Optional[dict] = None):
@@ -93,6 +102,7 @@ class TrainWidgets:
     own_text: gr.Row  # paste and upload, shown for "my own text"
     pasted: gr.Textbox
     uploaded: gr.File
+    pictures: PictureWidgets  # the image set, shown for image families
     family_groups: List[gr.Column]  # one per family, only the chosen one shown
     forms: TrainForms
     recipe_sent: gr.JSON  # what Start and Resume send to the named endpoints: the shown form as {field: value}
@@ -138,6 +148,8 @@ def build(demo: gr.Blocks, shared) -> None:
                     pasted = gr.Textbox("", label="Paste text", lines=3, max_lines=6, elem_id="train-text-paste")
                     uploaded = gr.File(None, label="or upload a .txt file", file_types=[".txt"], type="filepath",
                                        elem_id="train-text-file", height=110)
+            pictures = build_pictures(train_data.picks_pictures(first),
+                                      train_data.upload_bound(shared.trainer.limits))
             groups, by_family = [], {}
             for name in FAMILIES:
                 with gr.Column(visible=name == first, elem_id=f"train-{name}-form") as group:
@@ -154,7 +166,7 @@ def build(demo: gr.Blocks, shared) -> None:
                                     elem_id="train-preview-text", visible=first in TEXT_FAMILIES)
             timeline = gr.Slider(0, 1, value=0, step=1, label="Preview timeline", interactive=False,
                                  elem_id="train-timeline")
-            histogram = gr.BarPlot(x="digit", y="count", label="What the judge sees in the preview",
+            histogram = gr.BarPlot(x="class", y="count", label="What the judge sees in the preview",
                                    elem_id="train-histogram", y_lim=[0, None], sort="x", height=220,
                                    visible=first not in TEXT_FAMILIES)
             with gr.Row():
@@ -166,9 +178,10 @@ def build(demo: gr.Blocks, shared) -> None:
     config_sent = gr.JSON({}, label="config", visible=False)
     docs.explainer("train")
     wire(shared.trainer, shared.session, TrainWidgets(
-        family, chosen, text_group, source, own_text, pasted, uploaded, groups, TrainForms(by_family),
+        family, chosen, text_group, source, own_text, pasted, uploaded, pictures, groups, TrainForms(by_family),
         recipe_sent, config_sent, start, stop, resume, status, plot, shown, shown_text, histogram, timeline,
         get_zip, zipped))
+    wire_pictures(demo, shared.trainer, pictures, family)
     if pushing is not None:
         wire_push(shared.trainer, shared.session, pushing)
 
@@ -213,11 +226,12 @@ def wire(ctx, session: gr.State, tab: TrainWidgets) -> None:
         text = name in TEXT_FAMILIES
         return ([gr.Column(visible=name == k) for k in names] +
                 [gr.Group(visible=text), gr.Image(visible=not text), gr.Textbox(visible=text),
-                 gr.BarPlot(visible=not text), gr.Radio(info=preset_info(FAMILIES[name]))])
+                 gr.BarPlot(visible=not text), gr.Radio(info=preset_info(FAMILIES[name])),
+                 gr.Column(visible=train_data.picks_pictures(name))])
 
     private = {"api_visibility": "private", "queue": False}
     tab.family.change(show_family, tab.family, [*tab.family_groups, tab.text_group, tab.preview, tab.preview_text,
-                                                tab.histogram, tab.preset], **private)
+                                                tab.histogram, tab.preset, tab.pictures.group], **private)
     tab.source.change(lambda s: gr.Row(visible=s == OWN_TEXT), tab.source, tab.own_text, **private)
     tab.preset.change(tab.forms.preset_values, tab.preset, widgets, **private)
 
@@ -235,13 +249,16 @@ def wire(ctx, session: gr.State, tab: TrainWidgets) -> None:
     limits = {"concurrency_id": "train", "concurrency_limit": 4, "show_progress": "hidden"}
     started = tab.start.click(read_form, [tab.family, *widgets], [tab.recipe_sent, tab.config_sent], **private).then(
         handler(train_start, ctx, gpu_seconds=TRAIN_GPU_SECONDS),
-        [tab.family, tab.preset, tab.recipe_sent, tab.config_sent, tab.source, tab.pasted, tab.uploaded, session],
-        outputs, api_name="train_start", **limits)
+        [tab.family, tab.preset, tab.recipe_sent, tab.config_sent, tab.source, tab.pasted, tab.uploaded,
+         *tab.pictures.inputs, session], outputs, api_name="train_start", **limits)
+    judged = tab.pictures.judge.click(handler(train_judge_for_data, ctx, gpu_seconds=TRAIN_GPU_SECONDS),
+                                      [*tab.pictures.inputs, session], outputs, api_name="train_judge_for_data",
+                                      **limits)
     resumed = tab.resume.click(read_steps, [session, *widgets], tab.recipe_sent, **private).then(
         handler(train_resume, ctx, gpu_seconds=TRAIN_GPU_SECONDS), [tab.recipe_sent, session], outputs,
         api_name="train_resume", **limits)
     # the status follows the cancellation: in one event, Gradio would hold the cancel back until it returned
-    tab.stop.click(None, None, None, cancels=[started, resumed], api_visibility="private").then(
+    tab.stop.click(None, None, None, cancels=[started, resumed, judged], api_visibility="private").then(
         handler(train_api.train_stop, ctx), session, tab.status, api_visibility="private",
         concurrency_id="train-stop", concurrency_limit=4)
     tab.timeline.input(handler(train_api.timeline_preview, ctx), [session, tab.timeline],
