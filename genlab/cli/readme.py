@@ -1,7 +1,8 @@
 """`python -m genlab readme`: README.md's generated parts, from spaces.yaml and the weights' metrics.
 
 The front matter (what Spaces read) is spaces.yaml's `space:` section; the model table is one row
-per family with measured shipped weights (weights/<family>/metrics.json). Everything else in the
+per family with measured shipped weights (weights/<family>/metrics.json), followed by one line per
+image figure saying what it measures and which way is better. Everything else in the
 README is written by hand and left as it is. `--check` changes nothing and fails when either part
 is stale (a test runs it).
 """
@@ -15,7 +16,7 @@ import yaml
 
 from genlab import REPO
 from genlab.cli.deploy import settings
-from genlab.eval import cards
+from genlab.eval import cards, metric_notes
 
 TABLE_START = "<!-- models-table: written by `python -m genlab readme` -->"
 TABLE_END = "<!-- /models-table -->"
@@ -28,7 +29,9 @@ def front_matter(root: Path) -> str:
 
 
 def model_table() -> str:
-    return "\n".join([TABLE_START, TABLE_HEADER, *cards.table_rows(), TABLE_END])
+    legend = "Each image figure `x` comes with `x (real)` (`FID floor` for FID): real training images " \
+             "scored against the same test images: what real data itself gets.\n\n" + metric_notes.legend()
+    return "\n".join([TABLE_START, TABLE_HEADER, *cards.table_rows(), "", legend, TABLE_END])
 
 
 def render(root: Path, text: str) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from genlab import weights
 from genlab.data import datasets
+from genlab.eval import metric_notes
 from genlab.models.base import Family
 from genlab.registry import FAMILIES
 
@@ -37,11 +38,24 @@ def render(family: Family, folder: Path) -> str:
                 f"- data: {run['data']}" + (f"\n- note: {run['note']}" if run.get("note") else "")
                 if run else "not recorded")
     summary = metrics.get("summary", {})
-    lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
-    measured = f"| metric | value |\n|---|---|\n{lines}" if summary else "not measured yet"
+    measured = quality_table(summary) if summary else "not measured yet"
     doc = (sys.modules[family.model_cls.__module__].__doc__ or "").strip()
     return _TEMPLATE.format(tag=datasets.DATASETS[family.data].tag, name=family.name, title=family.title, doc=doc,
                             training=training, metrics=measured)
+
+
+def quality_table(summary: dict) -> str:
+    """Markdown rows of a metrics.json summary; with real data's value and a note beside each figure that has them."""
+    if not metric_notes.explained(summary):
+        lines = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
+        return f"| metric | value |\n|---|---|\n{lines}"
+    rows = []
+    for k, v in summary.items():
+        if k not in metric_notes.REAL_ENTRIES:  # real values sit beside their figure instead
+            real = metric_notes.real_value(summary, k)
+            rows.append(f"| {k} | {v} | {'' if real is None else real} | {metric_notes.NOTES.get(k, '')} |")
+    return ("| metric | value | real data | what it measures; which way is better |\n|---|---|---|---|\n"
+            + "\n".join(rows))
 
 
 def write(family: Family, folder: Path) -> None:

@@ -1,4 +1,5 @@
-"""The same digit from every image family, timed, next to each family's measured quality.
+"""The same digit from every image family, timed, next to each family's measured quality (from its
+metrics.json, with real data's own value and a note on what each figure measures beside it).
 
 Conditional families are asked for the digit. An unconditional family (the VAE) cannot be asked,
 so it draws prior samples until the judge calls enough of them that digit, and says how many it
@@ -14,7 +15,7 @@ from typing import Dict, List
 import torch
 
 from genlab import weights
-from genlab.eval import metrics
+from genlab.eval import metric_notes, metrics
 from genlab.models import base, sampling
 from genlab.models.base import Family
 from genlab.params import RequestError, check_value
@@ -22,7 +23,6 @@ from genlab.registry import FAMILIES
 
 MAX_PER_FAMILY = 16
 MAX_DRAWS = 8  # rounds of prior samples an unconditional family may draw looking for the digit
-FIGURES = ("FID / floor", "class fidelity", "inception score")
 
 
 def image_families() -> List[Family]:
@@ -35,7 +35,22 @@ class Entry:
     samples: torch.Tensor  # (k, 1, 28, 28) in [-1, 1], k <= n (fewer if an unconditional family ran dry)
     seconds: float
     drawn: int  # samples made to get these (n for conditional families)
-    figures: Dict[str, object]  # from the family's metrics.json (empty when it has none)
+    measured: Dict[str, object]  # the family's metrics.json (empty when it has none)
+
+    @property
+    def figures(self) -> Dict[str, object]:
+        return self.measured.get("summary", {})
+
+    @property
+    def scored(self) -> str:
+        """How many samples its figures come from ("10000", or "10000 (class KL to recall: 1000)")."""
+        also = self.measured.get("distribution_samples")
+        return f"{self.measured.get('samples', '?')}" + (f" (class KL to recall: {also})" if also else "")
+
+    @property
+    def short(self) -> str:
+        """"GAN" for "GAN (class-conditional DCGAN)": a column heading."""
+        return self.family.title.split(" (")[0]
 
     @property
     def ms_per_digit(self) -> float:
@@ -55,9 +70,8 @@ def compare_request(digit, n, seed) -> sampling.DigitRequest:
     return request
 
 
-def figures(family: Family) -> Dict[str, object]:
-    summary = weights.read_json(weights.shipped(family) / "metrics.json").get("summary", {})
-    return {k: summary[k] for k in FIGURES if k in summary}
+def measured(family: Family) -> Dict[str, object]:
+    return weights.read_json(weights.shipped(family) / "metrics.json")
 
 
 def draw(model, family: Family, request: sampling.DigitRequest, judge) -> Entry:
@@ -79,14 +93,30 @@ def draw(model, family: Family, request: sampling.DigitRequest, judge) -> Entry:
                 if sum(len(k) for k in kept) >= request.n:
                     break
             samples = torch.cat(kept)[:request.n]
-    return Entry(family, samples, time.perf_counter() - began, drawn, figures(family))
+    return Entry(family, samples, time.perf_counter() - began, drawn, measured(family))
+
+
+def markdown_table(head: List[str], rows: List[List[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def quality_cell(summary: Dict[str, object], figure: str) -> str:
+    """"0.83 (real 0.87)": the family's figure with real data's own value beside it."""
+    if figure not in summary:
+        return "n/a"
+    real = metric_notes.real_value(summary, figure)
+    return f"{summary[figure]}" + ("" if real is None else f" (real {real})")
 
 
 def table(entries: List[Entry]) -> str:
-    """A markdown table: one row per family, measured time next to the metrics.json figures."""
-    head = ["model", "how", "ms per digit (this click)"] + list(FIGURES)
-    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for e in entries:
-        cells = [e.family.title, e.how, f"{e.ms_per_digit:.1f}"] + [str(e.figures.get(k, "n/a")) for k in FIGURES]
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    """Two markdown tables: the time each family took this click, then every measured figure per family."""
+    timing = markdown_table(["model", "how", "ms per digit (this click)"],
+                            [[e.family.title, e.how, f"{e.ms_per_digit:.1f}"] for e in entries])
+    figures = [k for k in metric_notes.NOTES if any(k in e.figures for e in entries)]
+    quality = markdown_table(["figure"] + [e.short for e in entries] + ["what it measures; which way is better"],
+                             [[k] + [quality_cell(e.figures, k) for e in entries] + [metric_notes.NOTES[k]]
+                              for k in figures])
+    samples = ", ".join(f"{e.short} {e.scored}" for e in entries)
+    return (f"{timing}\n\n**Measured quality** (`python -m genlab eval <family>`; samples scored: {samples})"
+            f"\n\n{quality}")

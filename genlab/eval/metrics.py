@@ -4,25 +4,33 @@ FID here is the Frechet distance (Heusel et al. 2017) between Gaussians fitted t
 feature layer instead of Inception-v3's, so it is comparable only within genlab. Its floor is
 the same distance between 10k real training and 10k real test digits. The classifier
 inception score (Salimans et al. 2016, with the judge as classifier) is exp E[KL(p(y|x) || p(y))]:
-10 for confident, perfectly balanced classes.
+C for confident, perfectly balanced classes (C = the judge's number of classes, 10 on MNIST).
+Distribution match and diversity (genlab.eval.distribution_metrics) and precision and recall
+(genlab.eval.precision_recall) are reported with real data's own value beside each: real training
+images scored against the same real test images, as the FID floor is.
+
+Nothing here assumes MNIST or ten classes: the number of classes is the judge's output width and
+the real images come from `data` (a genlab.data.labelled_images.ImageSplits; MNIST by default).
 """
 
 import dataclasses
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import numpy as np
 import torch
 
 from genlab.data import mnist
+from genlab.data.labelled_images import ImageSplits, LabelledImages
+from genlab.eval.distribution_metrics import FeatureBins, distribution_figures
+from genlab.eval.precision_recall import as_points, knn_radii, precision_recall
 from genlab.eval.text_metrics import evaluate_text
 from genlab.models.base import Family, evaluating
-from genlab.models.sampling import labels_for
 
 BATCH = 500
 
 
 def judge_outputs(judge, images: torch.Tensor) -> Dict[str, torch.Tensor]:
-    """Features (N, F) and class probabilities (N, 10), float64 on the CPU, for images (N, 1, 28, 28) in [-1, 1]."""
+    """Features (N, F) and class probabilities (N, C), float64 on the CPU, for images (N, 1, 28, 28) in [-1, 1]."""
     device = next(judge.parameters()).device
     feats, probs = [], []
     with evaluating(judge):
@@ -72,9 +80,9 @@ def inception_score(probs: np.ndarray) -> float:
 
 
 def intra_class_diversity(features: np.ndarray, labels: np.ndarray) -> Dict[int, float]:
-    """Mean pairwise L2 distance between judge features of images sharing a label, per class."""
+    """Mean pairwise L2 distance between judge features of images sharing a label, per class present."""
     out = {}
-    for c in range(10):
+    for c in np.unique(labels).tolist():
         f = torch.from_numpy(features[labels == c])
         if len(f) < 2:
             continue
@@ -84,29 +92,58 @@ def intra_class_diversity(features: np.ndarray, labels: np.ndarray) -> Dict[int,
 
 
 def accuracy_per_digit(predicted: np.ndarray, labels: np.ndarray) -> Dict[int, float]:
-    return {c: float((predicted[labels == c] == c).mean()) for c in range(10) if (labels == c).any()}
+    return {c: float((predicted[labels == c] == c).mean()) for c in np.unique(labels).tolist()}
 
 
-def _real(split: str, n: int, progress) -> mnist.Digits:
-    digits = mnist.load_digits(split)
-    if len(digits) < n:
-        progress(f"warning: only {digits.source} available; figures will be noisy")
-    index = np.random.default_rng(0).permutation(len(digits))[:n]
-    return mnist.Digits(digits.images[index], digits.labels[index], digits.source)
+def by_name(per_class: Dict[int, float], classes) -> Dict[str, float]:
+    """Per-class figures keyed by the class names (on MNIST "0".."9", as before names existed)."""
+    return {classes[c]: v for c, v in per_class.items()}
 
 
-def evaluate_images(family: Family, model, judge, *, n: int = 10000,
+def _real(split: str, n: int, progress, data: Optional[ImageSplits] = None) -> LabelledImages:
+    """Up to `n` images of `data`'s split (default: MNIST's), drawn with seed 0."""
+    pictures = data.split(split) if data is not None else mnist.load_digits(split)
+    if len(pictures) < n:
+        progress(f"warning: only {pictures.source} available; figures will be noisy")
+    index = np.random.default_rng(0).permutation(len(pictures))[:n]
+    return LabelledImages(pictures.images[index], pictures.labels[index], pictures.source, pictures.classes)
+
+
+def class_count(probs: np.ndarray, classes) -> int:
+    """The judge's number of classes (the width of its (N, C) output); ValueError when the data has
+    a different number."""
+    width = probs.shape[1]
+    if width != len(classes):
+        raise ValueError(f"the judge tells {width} classes apart but the data has {len(classes)}: "
+                         "score with a judge trained on the same data")
+    return width
+
+
+def match_figures(fake: Dict[str, np.ndarray], real: Dict[str, np.ndarray], bins: FeatureBins,
+                  real_radii: Optional[torch.Tensor] = None) -> Dict[str, float]:
+    """Distribution match, diversity, precision and recall of one scored set against the real reference."""
+    return {**distribution_figures(fake, real, bins), **precision_recall(fake["features"], real["features"], real_radii)}
+
+
+# summary order of the figures from match_figures
+MATCH_FIGURES = ("class KL", "class EMD", "feature KL", "feature EMD", "feature entropy", "precision", "recall")
+
+
+def evaluate_images(family: Family, model, judge, *, n: int = 10000, data: Optional[ImageSplits] = None,
                     progress: Callable[[str], None] = print) -> dict:
-    """Score `n` samples (n/10 asked of each digit when conditional; seed 0) of `model` with `judge`.
+    """Score `n` samples (classes asked in turn when conditional; seed 0) of `model` with `judge`,
+    against `data`'s test split (default: MNIST), with its training split as the real-data floor.
 
-    Unconditional families are grouped by the judge's verdict for the per-digit figures, and get
+    Unconditional families are grouped by the judge's verdict for the per-class figures, and get
     no class fidelity (nothing was asked of them)."""
-    test, train = _real("test", n, progress), _real("train", n, progress)
-    progress(f"scoring real digits ({test.source})")
+    test, train = _real("test", n, progress, data), _real("train", n, progress, data)
+    classes = test.classes
+    progress(f"scoring real images ({test.source})")
     real = judge_arrays(judge, mnist.to_tensor(test.images))
-    floor_feats = judge_arrays(judge, mnist.to_tensor(train.images))["features"]
-    progress(f"sampling {n} digits from {family.name}")
-    labels = labels_for(n, None)
+    num_classes = class_count(real["probs"], classes)
+    floor_set = judge_arrays(judge, mnist.to_tensor(train.images))  # real training images: the floor of each figure
+    progress(f"sampling {n} images from {family.name}")
+    labels = torch.arange(n) % num_classes  # every class in turn (sampling.labels_for's mix on MNIST)
     generator = torch.Generator().manual_seed(0)
     with evaluating(model):
         fake_images = torch.cat([model.sample(len(l), generator=generator, labels=l).cpu() for l in labels.split(BATCH)])
@@ -114,9 +151,12 @@ def evaluate_images(family: Family, model, judge, *, n: int = 10000,
     predicted = fake["probs"].argmax(1)
     groups = labels.numpy() if family.conditional else predicted
     fid = frechet_distance(fake["features"], real["features"])
-    floor = frechet_distance(floor_feats, real["features"])
+    floor = frechet_distance(floor_set["features"], real["features"])
     diversity = intra_class_diversity(fake["features"], groups)
     real_diversity = intra_class_diversity(real["features"], test.labels)
+    progress("distribution match, diversity, precision and recall (generated and real training vs real test)")
+    bins, radii = FeatureBins(real["features"]), knn_radii(as_points(real["features"]))  # shared by both sets
+    match, real_match = match_figures(fake, real, bins, radii), match_figures(floor_set, real, bins, radii)
     summary = {
         "FID (judge)": round(fid, 3), "FID floor": round(floor, 3), "FID / floor": round(fid / floor, 2),
         "inception score": round(inception_score(fake["probs"]), 3),
@@ -128,14 +168,16 @@ def evaluate_images(family: Family, model, judge, *, n: int = 10000,
         summary["sampler"] = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(family.sampler_cls()).items())
     summary["intra-class diversity"] = round(float(np.mean(list(diversity.values()))), 3)
     summary["intra-class diversity (real)"] = round(float(np.mean(list(real_diversity.values()))), 3)
+    for name in MATCH_FIGURES:
+        summary[name], summary[f"{name} (real)"] = round(match[name], 4), round(real_match[name], 4)
     result = {
         "family": family.name, "samples": n, "seed": 0, "reference": test.source, "floor_reference": train.source,
         "summary": summary,
-        "predicted_histogram": np.bincount(predicted, minlength=10).tolist(),
-        "diversity_per_digit": diversity, "diversity_per_digit_real": real_diversity,
+        "predicted_histogram": np.bincount(predicted, minlength=num_classes).tolist(),
+        "diversity_per_digit": by_name(diversity, classes), "diversity_per_digit_real": by_name(real_diversity, classes),
     }
     if family.conditional:
-        result["class_fidelity_per_digit"] = accuracy_per_digit(predicted, groups)
+        result["class_fidelity_per_digit"] = by_name(accuracy_per_digit(predicted, groups), classes)
     for name in family.extra_metrics:
         figures, details = EXTRA[name](model, test, progress)
         summary.update(figures)
@@ -175,20 +217,25 @@ def likelihood(model, test: mnist.Digits, progress: Callable[[str], None]) -> tu
 EXTRA = {"likelihood": likelihood}
 
 
-def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000,
+def evaluate_classifier(family: Family, model, judge=None, *, n: int = 10000, data: Optional[ImageSplits] = None,
                         progress: Callable[[str], None] = print) -> dict:
-    """Test accuracy of a classifier family (`judge` is unused: the model judges itself)."""
-    test = _real("test", n, progress)
-    progress(f"classifying {len(test)} test digits ({test.source})")
-    predicted = judge_arrays(model, mnist.to_tensor(test.images))["probs"].argmax(1)
+    """Test accuracy of a classifier family on `data`'s test split (default: MNIST); `judge` is
+    unused: the model judges itself."""
+    test = _real("test", n, progress, data)
+    progress(f"classifying {len(test)} test images ({test.source})")
+    probs = judge_arrays(model, mnist.to_tensor(test.images))["probs"]
+    class_count(probs, test.classes)
+    predicted = probs.argmax(1)
     accuracy = float((predicted == test.labels).mean())
     return {"family": family.name, "reference": test.source, "summary": {"test accuracy": round(accuracy, 4)},
-            "accuracy_per_digit": accuracy_per_digit(predicted, test.labels)}
+            "accuracy_per_digit": by_name(accuracy_per_digit(predicted, test.labels), test.classes)}
 
 
 # what each kind of family is measured by (keyed by Family.output, so families plug in as data)
 EVALUATORS = {"image": evaluate_images, "label": evaluate_classifier, "text": evaluate_text}
 
 
-def evaluate(family: Family, model, judge, **kwargs) -> dict:
-    return EVALUATORS[family.output](family, model, judge, **kwargs)
+def evaluate(family: Family, model, judge, *, data: Optional[ImageSplits] = None, **kwargs) -> dict:
+    """`family`'s measurements; `data`: the labelled images an image or label family is scored on (default: MNIST)."""
+    chosen = {} if data is None else {"data": data}
+    return EVALUATORS[family.output](family, model, judge, **chosen, **kwargs)

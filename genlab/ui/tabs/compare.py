@@ -1,4 +1,5 @@
-"""The Compare tab: one digit from every image family side by side, with time and quality figures."""
+"""The Compare tab: one digit from every image family side by side, with the time it took and every
+measured quality figure (real data's own value and what the figure measures beside each)."""
 
 import gradio as gr
 
@@ -26,7 +27,7 @@ def build(demo: gr.Blocks, shared) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             digit = gr.Dropdown(sampling.DIGIT_CHOICES[1:], value="3", label="Digit", elem_id="compare-digit")
-            n = gr.Slider(1, compare.MAX_PER_FAMILY, value=8, step=1, label="Digits per model")
+            n = gr.Slider(1, compare.MAX_PER_FAMILY, value=8, step=1, label="Digits per model", elem_id="compare-n")
             seed = forms.seed_box("Seed", 0)
             button = gr.Button("Compare", variant="primary", elem_id="compare-run")
         with gr.Column(scale=3):
