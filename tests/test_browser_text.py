@@ -88,3 +88,40 @@ def test_a_refused_request_leaves_no_results_of_the_last_run(page):
     expect(page.locator("#text-status")).to_contain_text("refused")
     expect(page.locator("#text-tokens")).to_contain_text(text_tab.VIEW_EMPTY[text_tab.VIEW_EMPTY.index(">") + 1:-4])
     assert page.locator("#text-output textarea").input_value() == ""
+
+
+def test_a_picked_character_shows_attention_and_the_pipeline_and_the_lstm_says_it_has_none(page):
+    errors = _errors_watched(page)
+    page.get_by_role("tab", name="Text").click()
+    _set_number(page, "New characters", 60)
+    page.locator("#text-generate").click()
+    expect(page.locator("#text-status")).to_contain_text("characters/s", timeout=60000)
+    attention, pipeline = page.locator("#text-attention"), page.locator("#text-pipeline")
+    expect(attention).to_contain_text("Writing character", timeout=30000)  # the first character, after the run
+
+    page.locator('#text-tokens span[data-i="40"]').click()
+    expect(attention).to_contain_text("Writing character 41", timeout=30000)  # counted as the token view counts
+    maps = attention.locator(".attn-map")
+    expect(maps).to_have_count(1 + 4 * 5)  # all, then per layer its average and 4 heads
+    expect(attention.locator(".attn-large span.attn-next")).to_have_count(1)
+    expect(pipeline.locator(".pipe-stage")).to_have_count(4)
+    expect(pipeline.locator(".pipe-row.drawn")).to_have_count(4)  # the drawn character, marked in every stage
+
+    attention.locator('.attn-map[data-layer="3"][data-head="2"]').click()
+    expect(attention).to_contain_text("layer 3, head 2", timeout=30000)
+    expect(attention.locator('.attn-map.chosen[data-layer="3"][data-head="2"]')).to_have_count(1)
+
+    _set_number(page, "Top-k (0 = off)", 5)  # a knob moved: the pipeline follows, the picked character stays
+    expect(pipeline).to_contain_text("top-k 5", timeout=30000)
+    expect(pipeline.locator(".pipe-stage").nth(2)).to_contain_text("5 of 65 characters can be drawn")
+    expect(attention).to_contain_text("Writing character 41")
+
+    page.locator("#text-family").get_by_text("LSTM").click()
+    page.locator("#text-generate").click()
+    expect(attention).not_to_contain_text("Writing character", timeout=10000)  # the last run's view goes at once
+    expect(page.locator("#text-status")).to_contain_text("LSTM", timeout=60000)
+    page.locator('#text-tokens span[data-i="5"]').click()
+    expect(attention).to_contain_text("has no attention", timeout=30000)
+    expect(pipeline.locator(".pipe-stage")).to_have_count(4)
+    expect(pipeline).to_contain_text("Character 6")
+    assert errors == [], errors

@@ -13,8 +13,9 @@ from genlab import weights
 from genlab.params import RequestError
 from genlab.registry import FAMILIES, TEXT_FAMILIES
 from genlab.ui.tabs import text as text_tab
+from genlab.ui.tabs import text_inside
 
-from conftest import tiny
+from conftest import no_model_work, tiny
 
 
 class TinyStore:
@@ -50,7 +51,8 @@ def test_frames_send_only_the_growing_text_and_the_end_sends_everything(name, mo
     assert len(frames) == 52 and texts[-1] == texts[-2] == texts[-3]  # a frame per character, the text, the rest
     assert all(len(b) == len(a) + 1 and b.startswith(a) for a, b in zip(texts[:-2], texts[1:-2]))
     first = frames[0]
-    assert "Generating 50 characters" in first[1] and first[5] == {"prompt_chars": 7, "n_chars": 50}
+    assert "Generating 50 characters" in first[1]
+    assert first[5] == {"prompt_chars": 7, "n_chars": 50, "family": name, "choice": "pretrained"}
     assert first[3] == [] and first[4].interactive is False  # the last run's tokens go with the first frame
     assert all(f[1:] == (SKIP,) * 5 for f in frames[1:-1])  # no status, view or tokens while it streams
     text, status, view, tokens, position, done = frames[-1]
@@ -225,3 +227,91 @@ def test_the_explainer_writes_temperature_correctly_and_matches_the_shipped_mode
         model = weights.load(FAMILIES[name])
         assert f"{len(model.vocab)} for the shipped models" in doc
     assert f"window ({weights.load(FAMILIES['gpt']).config.context} characters)" in doc
+
+
+def _explain(store, *args, **knobs):
+    settings = {"layer": 0, "head": 0, "temperature": 0.8, "top_k": 0, "top_p": 1.0, **knobs}
+    return text_inside.explain(store, *args, *settings.values())
+
+
+def test_a_picked_gpt_character_shows_every_head_and_the_four_stages():
+    frames = run(TinyStore(), "gpt", "pretrained", "KEEPER:", 30, 1.0, 0, 1.0, 2)
+    text, tokens, run_info = frames[-1][0], frames[-1][3], frames[0][5]
+    attention_html, pipeline_html = text_inside.explain_generated(TinyStore(), run_info, text, tokens, 12, 1, 2,
+                                                                  0.8, 5, 0.9)
+    assert "Writing character 12" in attention_html and "layer 1, head 2" in attention_html  # generated ones counted
+    assert len(re.findall('class="attn-map( chosen)?"', attention_html)) == 1 + 1 * 3  # all, then layer 1's average and its 2 heads
+    assert attention_html.count('class="attn-next"') == 1 + 4  # the large map and each small one
+    assert pipeline_html.count('class="pipe-stage"') == 4 and "top-k 5" in pipeline_html
+    assert pipeline_html.count("pipe-row drawn") == 4 and f"Character 12, <b>“{text[18]}”" in pipeline_html
+    assert "5 of 65 characters can be drawn" in pipeline_html
+    assert text_inside.explain_generated(TinyStore(allow=False), run_info, text, [], 1, 0, 0, 1, 0, 1) == (
+        text_inside.ATTENTION_EMPTY, text_inside.PIPELINE_EMPTY)  # nothing generated: nothing to explain
+
+
+def test_the_lstm_says_plainly_it_has_no_attention_and_still_shows_the_pipeline():
+    attention_html, pipeline_html = _explain(TinyStore(), "lstm", "pretrained", "KEEPER: Who", 9)
+    assert "has no attention" in attention_html and "attn-map" not in attention_html
+    assert pipeline_html.count('class="pipe-stage"') == 4 and "Character 9, <b>“W”" in pipeline_html
+
+
+@pytest.mark.parametrize("args, knobs, message", [
+    (("gpt", "pretrained", "x" * 4001, 3), {}, "at most 4000 characters"),
+    (("gpt", "pretrained", "", 1), {}, "text must be a non-empty string"),
+    (("gpt", "pretrained", "hello", 6), {}, "position must be from 1 to 5"),
+    (("gpt", "pretrained", "hello", 0), {}, "position must be from 1 to 5"),
+    (("gpt", "pretrained", "hello", 2), {"layer": 25}, "layer must be from 0 to 24"),
+    (("gpt", "pretrained", "hello", 2), {"head": -1}, "head must be from 0 to 32"),
+    (("gpt", "pretrained", "hello", 2), {"temperature": 9}, "temperature must be from 0 to 5"),
+    (("gpt", "pretrained", "hello", 2), {"top_p": 0}, "top-p must be from 0.01 to 1"),
+    (("judge", "pretrained", "hello", 2), {}, "model family must be one of"),
+])
+def test_explain_refuses_bad_requests_before_choosing_a_model(args, knobs, message):
+    with pytest.raises(RequestError, match=message):
+        _explain(TinyStore(allow=False), *args, **knobs)
+
+
+def test_explain_checks_the_layer_and_head_against_the_model_before_its_forward_pass():
+    store = TinyStore()
+    store.choose("gpt", "pretrained", None)  # the tiny GPT: 1 layer, 2 heads
+    with no_model_work() as work:
+        for knobs, message in (({"layer": 2}, "layer must be from 0 to 1"), ({"layer": 1, "head": 3},
+                               "head must be from 0 to 2"), ({"head": 1}, "head needs a layer")):
+            with pytest.raises(RequestError, match=message):
+                _explain(store, "gpt", "pretrained", "hello", 3, **knobs)
+        with pytest.raises(RequestError, match="does not know: '«'"):
+            _explain(store, "gpt", "pretrained", "«hello", 3)
+    assert work["forward calls"] == 0
+
+
+def test_a_click_on_a_small_map_picks_its_layer_and_head():
+    assert text_inside.zoomed(gr.EventData(None, {"layer": 2, "head": 3})) == (2, 3)
+    for bad in ({"layer": "2", "head": 1}, {"layer": True, "head": 0}, {}, None):
+        with pytest.raises(RequestError, match="must name a layer and a head"):
+            text_inside.zoomed(gr.EventData(None, bad))
+    with pytest.raises(RequestError, match="layer must be from 0 to 24"):
+        text_inside.zoomed(gr.EventData(None, {"layer": 99, "head": 0}))
+
+
+def test_client_asks_text_attention_for_any_text(server):
+    client = Client(server, verbose=False)
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/text_attention"]
+    assert [p["parameter_name"] for p in api["parameters"]] == [
+        "family_name", "choice", "text", "position", "layer", "head", "temperature", "top_k", "top_p", "prompt_chars"]
+    attention_html, pipeline_html = client.predict("gpt", "pretrained", "ROMEO:\nWhat say you?", 10, 4, 1, 0.8, 0,
+                                                   1.0, api_name="/text_attention")
+    assert "layer 4, head 1" in attention_html and "the 9 characters before it" in attention_html
+    assert "Character 10, <b>“a”" in pipeline_html
+    with pytest.raises(Exception, match="layer must be from 0 to 4"):
+        client.predict("gpt", "pretrained", "ROMEO:", 3, 5, 0, 0.8, 0, 1.0, api_name="/text_attention")
+
+
+@pytest.mark.parametrize("prompt", ["KEEPER:", ""])  # "": generation starts from a newline the text lacks
+def test_the_pipeline_agrees_with_the_token_view_past_the_models_window(prompt):
+    store = TinyStore()  # the tiny GPT reads 16 characters: 40 new ones go well past them
+    frames = run(store, "gpt", "pretrained", prompt, 40, 1.0, 0, 1.0, 6)
+    text, tokens, run_info = frames[-1][0], frames[-1][3], frames[0][5]
+    for position in (1, 20, 40):
+        pipeline_html = text_inside.explain_generated(store, run_info, text, tokens, position, 0, 0, 1.0, 0, 1.0)[1]
+        said = re.search(r"had ([\d.]+)% from the model", pipeline_html).group(1)
+        assert said == f"{100 * tokens[position - 1][1]:.1f}", position

@@ -1,6 +1,5 @@
 """The Text tab: stream characters from a char-level GPT or LSTM, see what the model thought of each."""
 
-import html
 import json
 import time
 from typing import List, Optional
@@ -11,18 +10,16 @@ import pandas as pd
 from genlab.models.text import generation
 from genlab.params import RequestError, check_value
 from genlab.registry import FAMILIES, TEXT_FAMILIES
-from genlab.ui import docs, forms
+from genlab.ui import attention_views, docs, forms
 from genlab.ui.gpu import TEXT_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.store import PRETRAINED, ModelStore
+from genlab.ui.tabs import text_inside
 
 # at most this often the growing text is sent: every frame re-renders the box in the browser, and on
 # a busy CPU the page's rendering takes time from the model (benchmarks/text_browser_speed.py)
 FRAME_SECONDS = 0.1
 SWEEP_MAX_CHARS = 500  # the sweep makes three texts: keep it quick
-VISIBLE = {"\n": "⏎", " ": "␣", "\t": "⇥"}  # how invisible characters appear in the alternatives
-# the characters gr.HTML's templates (JS template strings, Handlebars) or the markup itself could read
-ESCAPES = {"{": "&#123;", "}": "&#125;", "$": "&#36;"}
 STARTING, STOPPING = "Starting…", "Stopping…"  # the status before the first character, and after Stop
 VIEW_EMPTY = '<p class="text-tokens-empty">The token view appears when a run finishes.</p>'
 BAR_COLOURS = {"drawn": "#dc2626", "alternative": "#a5b4fc"}
@@ -40,8 +37,10 @@ element.addEventListener('click', (event) => {
 });
 """
 # a click on Generate clears the last run's results in the browser at once, before any request:
-# (text, status, token view, summary, top-5, position); the stream's first frame, or ended_early, clears the rest
-CLEAR_JS = f"() => {json.dumps(['', STARTING, VIEW_EMPTY, '', None, 1])}"
+# (text, status, token view, summary, top-5, position, attention, pipeline, layer, head); the stream's first
+# frame, or ended_early, clears the rest
+CLEAR_JS = "() => " + json.dumps(["", STARTING, VIEW_EMPTY, "", None, 1, text_inside.ATTENTION_EMPTY,
+                                  text_inside.PIPELINE_EMPTY, 0, 0])
 # Stop marks a run it stops (the client's cancel then runs the stream's failure listener, ended_early)
 STOP_JS = (f"(status) => (status === '{STARTING}' || (status || '').startsWith('Generating')) "
            f"? '{STOPPING}' : status")
@@ -56,10 +55,6 @@ PICK_JS = """(position) => {
 }"""
 
 
-def _visible(char: str) -> str:
-    return VISIBLE.get(char, char)
-
-
 def stream_text(store: ModelStore, family_name, choice, prompt, n_chars, temperature, top_k, top_p, seed,
                 session=None):
     """Yield (text, status, token view, tokens, position, run) as characters arrive; the last one is complete.
@@ -70,7 +65,7 @@ def stream_text(store: ModelStore, family_name, choice, prompt, n_chars, tempera
     family_name = check_value("model family", family_name, str, choices=TEXT_FAMILIES)
     request = generation.text_request(prompt, n_chars, temperature, top_k, top_p, seed)  # before any model work
     model = store.choose(family_name, choice, session)
-    run = {"prompt_chars": len(request.prompt), "n_chars": request.n_chars}
+    run = {"prompt_chars": len(request.prompt), "n_chars": request.n_chars, "family": family_name, "choice": choice}
     tokens: List[list] = []
     skip = gr.skip()
     began, last_sent = time.perf_counter(), None
@@ -132,8 +127,8 @@ def token_view(tokens: List[list]) -> str:
     for i, (char, prob, _) in enumerate(tokens):
         classes = " ".join(c for c, on in (("picked", i == 0), ("newline", char == "\n")) if on)
         marked = f' class="{classes}"' if classes else ""
-        escaped = "".join(ESCAPES.get(c, c) for c in html.escape(char))
-        spans.append(f'<span data-i="{i}"{marked} style="--surprise:{1.0 - prob:.2f}">{escaped}</span>')
+        spans.append(f'<span data-i="{i}"{marked} style="--surprise:{1.0 - prob:.2f}">'
+                     f'{attention_views.escaped(char)}</span>')
     return f'<div class="text-tokens">{"".join(spans)}</div>'
 
 
@@ -144,14 +139,14 @@ def alternatives_at(tokens: Optional[List[list]], position) -> tuple:
         raise RequestError("generate some text first")
     position = check_value("position", position, int, 1, len(tokens))
     char, prob, alternatives = tokens[position - 1]
-    rows = [(f"{i + 1}. {_visible(c)}", p, "drawn" if c == char else "alternative")
+    rows = [(f"{i + 1}. {attention_views.visible(c)}", p, "drawn" if c == char else "alternative")
             for i, (c, p) in enumerate(alternatives)]
     rank = next((i + 1 for i, (c, _) in enumerate(alternatives) if c == char), None)
     if rank is None:
-        rows.append((f"drawn: {_visible(char)}", prob, "drawn"))
+        rows.append((f"drawn: {attention_views.visible(char)}", prob, "drawn"))
     table = pd.DataFrame(rows, columns=["character", "probability", "pick"])
     where = f"its choice no. {rank}" if rank else "not in its top 5"
-    summary = f"Character {position}: **{_visible(char)!r}** had probability **{prob:.1%}** ({where}; the red bar)."
+    summary = f"Character {position}: **{attention_views.visible(char)!r}** had probability **{prob:.1%}** ({where}; the red bar)."
     return summary, table
 
 
@@ -209,6 +204,7 @@ def build(demo: gr.Blocks, shared) -> None:
             alternatives = gr.BarPlot(x="character", y="probability", color="pick", color_map=BAR_COLOURS,
                                       label=TOP5_LABEL,
                                       y_lim=[0, 1], sort="x", elem_id="text-alternatives", height=220)
+    inside = text_inside.build_view()
     with gr.Accordion("Temperature sweep: same prompt and seed, three temperatures", open=False):
         with gr.Row():
             temps = [gr.Number(t, minimum=0, maximum=5, label=f"Temperature {i + 1}")
@@ -220,7 +216,9 @@ def build(demo: gr.Blocks, shared) -> None:
                          for i in range(3)]
     docs.explainer("text")
 
-    event = go.click(None, None, [output, status, view, summary, alternatives, position], js=CLEAR_JS,
+    cleared = [output, status, view, summary, alternatives, position, inside.attention, inside.pipeline, inside.layer,
+               inside.head]
+    event = go.click(None, None, cleared, js=CLEAR_JS,
                      api_visibility="private").then(
         handler(stream_text, store, gpu_seconds=TEXT_GPU_SECONDS),
         [family, model, prompt, n_chars, temperature, top_k, top_p, seed, session],
@@ -234,8 +232,10 @@ def build(demo: gr.Blocks, shared) -> None:
     position.input(handler(alternatives_at), [tokens, position], [summary, alternatives],
                    api_name="text_alternatives", trigger_mode="always_last")
     position.input(None, position, None, js=PICK_JS, api_visibility="private")
-    view.select(handler(clicked), tokens, [summary, alternatives, position], api_visibility="private",
-                queue=False)
+    picked = view.select(handler(clicked), tokens, [summary, alternatives, position], api_visibility="private",
+                         queue=False)
+    text_inside.wire(inside, store, family=family, model=model, text=output, knobs=[temperature, top_k, top_p],
+                     session=session, tokens=tokens, run=run, position=position, finished_events=[event, picked])
     sweep.click(handler(temperature_sweep, store, gpu_seconds=TEXT_GPU_SECONDS),
                 [family, model, prompt, sweep_chars, *temps, top_k, top_p, seed, session], sweep_out,
                 api_name="text_sweep", **limits)
