@@ -1,5 +1,6 @@
 """VAE tab speed: reconstruct + a 16-step interpolation (GIF included) through the tab's handlers,
-next to the bare encoder/decoder calls for the same work, in one run.
+next to the bare encoder/decoder calls for the same work, in one run; and the server-side time of one
+click on the latent map (vae_point.click: pixel -> point -> decoded picture) next to the bare decoder call.
 
 Usage: python benchmarks/vae_speed.py [--repeats 30]
 """
@@ -17,7 +18,7 @@ from genlab.data import mnist  # noqa: E402
 from genlab.ui.digit_input import SOURCES, ReferenceDigits  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
-from genlab.ui.tabs import vae as vae_tab  # noqa: E402
+from genlab.ui.tabs import vae as vae_tab, vae_point  # noqa: E402
 
 from timing import median_ms  # noqa: E402
 
@@ -46,12 +47,30 @@ def main() -> None:
             vae.decode_logits((1 - t) * mu[:1] + t * mu[1:])  # the interpolation frames
 
     tab, bare = median_ms(tab_work, args.repeats), median_ms(bare_work, args.repeats)
+    clicks = vae_point.ClickModels(store, vae_tab.Encodings(test))
+    spots = iter(range(10**9))
+
+    def click_work():  # a new pixel every time, as a person clicking around
+        i = next(spots)
+        vae_point.click(clicks, [(37 * i) % 440, (91 * i) % 440], [], "pretrained", None)
+
+    _, plane = clicks.get("pretrained", None)
+    z = vae_point.latent_at(plane, 0.5, -0.5)
+
+    def bare_click():
+        with torch.inference_mode():
+            vae.decode(z)
+
+    click, bare_decode = median_ms(click_work, 5 * args.repeats), median_ms(bare_click, 5 * args.repeats)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| measurement | median | ratio |")
     print("|---|---|---|")
     print(f"| VAE tab: reconstruct + 16-step interpolation with GIF | {tab:.2f} ms | {tab / bare:.2f}x bare |")
     print(f"| bare encoder/decoder calls for the same work | {bare:.2f} ms | 1.00x |")
-    print("orientation: the tab's work <= 50 ms on 2 CPU cores")
+    print(f"| VAE map click, server side (pixel -> latent -> 224 px picture) | {click:.2f} ms | "
+          f"{click / bare_decode:.2f}x bare |")
+    print(f"| bare decoder call on one latent | {bare_decode:.2f} ms | 1.00x |")
+    print("orientation: the tab's work <= 50 ms, a click <= 150 ms from click to picture, on 2 CPU cores")
 
 
 if __name__ == "__main__":

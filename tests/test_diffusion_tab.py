@@ -40,7 +40,8 @@ def test_sampling_streams_frames_then_the_scrubber_and_a_gif(tmp_path):
     assert "step **1 / 6**" in first[1] and "steps/s" in first[1] and "ETA" in first[1] and "Done" in last[1]
     assert first[2] == [] and first[4] is None  # the first frame clears the previous run's scrubber and GIF
     assert not first[3].interactive
-    picture, status, kept, scrubber, gif = last
+    picture, status, kept, scrubber, gif, schedule = last
+    assert schedule.size == updates[0][5].size  # the noise schedule, its step marked, with every frame
     assert "guidance 2" in status
     assert picture.dtype == np.uint8 and picture.shape[1] > 2 * picture.shape[0]  # x_t | x_0, side by side
     assert len(kept) == 6 and scrubber.maximum == 5

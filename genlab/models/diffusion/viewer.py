@@ -139,3 +139,24 @@ def check_kept(kept: List[tuple], position) -> tuple:
     if not kept:
         raise RequestError("sample first: the scrubber moves over the steps of the last run")
     return kept[check_value("frame", position, int, 0, len(kept) - 1)]
+
+
+@dataclass(frozen=True)
+class NoiseSchedule:
+    """The forward process a sampler runs backwards, from the model's own diffusers scheduler config."""
+
+    alpha_bar: np.ndarray  # (T,) share of the clean digit's variance left at each training timestep t
+    visited: np.ndarray  # (steps,) the timesteps the chosen solver evaluates the network at, first to last
+
+    @property
+    def log_snr(self) -> np.ndarray:
+        """(T,) log signal-to-noise ratio log(abar_t / (1 - abar_t)) (Kingma et al. 2021, "Variational
+        diffusion models"): positive where the digit dominates, negative where noise does."""
+        return np.log(self.alpha_bar) - np.log1p(-self.alpha_bar)
+
+
+def noise_schedule(model, settings: schedulers.SamplerSettings) -> NoiseSchedule:
+    """alpha-bar over t and the timesteps `settings`' solver visits, from `model.scheduler_config()`."""
+    scheduler = schedulers.make_scheduler(model.scheduler_config(), settings.scheduler)
+    scheduler.set_timesteps(settings.steps)
+    return NoiseSchedule(scheduler.alphas_cumprod.double().numpy(), scheduler.timesteps.numpy().astype(int))

@@ -15,7 +15,9 @@ from genlab.ui.gpu import DENOISE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.pictures import picture
+from genlab.ui.schedule_plot import schedule_picture
 from genlab.ui.store import PRETRAINED, ModelStore
+from genlab.ui.tabs import diffusion_compare
 
 SCHEDULER_CHOICES = [(choice.title, name) for name, choice in schedulers.SCHEDULERS.items()]
 DEFAULT = schedulers.SamplerSettings.checked()  # the sampler metrics.json scores: what people see first is what is measured
@@ -63,9 +65,20 @@ def cost_text(clock: DenoiseClock, digit, n, scheduler, steps, guidance) -> str:
     return f"{text}: about {seconds:.1f} s on this machine"
 
 
+def schedule_view(store: ModelStore, scheduler, steps, model=PRETRAINED, session=None):
+    """The chosen model's noise schedule (alpha-bar and log-SNR over t) with the timesteps `scheduler` visits."""
+    settings = schedulers.sampler(scheduler, steps, 1.0)  # validated before any model work
+    chosen = store.choose("diffusion", model, session)
+    return schedule_picture(viewer.noise_schedule(chosen, settings), SCHEDULERS_SHORT[settings.scheduler])
+
+
+SCHEDULERS_SHORT = {name: choice.title.split(" (")[0] for name, choice in schedulers.SCHEDULERS.items()}
+
+
 def denoise_stream(store: ModelStore, outputs: OutputFiles, server: ServerLimits, clock: DenoiseClock,
                    digit, n, seed, scheduler, steps, guidance, model=PRETRAINED, session=None):
-    """Stream (x_t | predicted x_0) while sampling; finally the kept frames, the scrubber and a GIF.
+    """Stream (x_t | predicted x_0) and the noise schedule with the step marked while sampling; finally the
+    kept frames, the scrubber and a GIF.
 
     The first frame clears the previous run's scrubber and GIF, so only this run's results show."""
     request = viewer.diffusion_request(digit, n, seed, scheduler, steps, guidance)
@@ -77,6 +90,8 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, server: ServerLimits
     if expected is not None and expected > LONG_SECONDS:
         gr.Warning(f"This request needs {evaluations:,} network evaluations: about {_clock(expected)} here. "
                    f"Press Stop to cancel it.")
+    schedule = viewer.noise_schedule(chosen, request.settings)
+    solver = SCHEDULERS_SHORT[request.settings.scheduler]
     began = time.perf_counter()
     skip, cleared = gr.skip(), gr.Slider(0, 1, value=0, interactive=False, label="Kept steps")
     first = True
@@ -88,7 +103,8 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, server: ServerLimits
         status = (f"step **{view.index} / {view.steps}** (t = {view.timestep}) · {rate:.1f} steps/s · "
                   f"ETA {_clock((view.steps - view.index) / rate)}")
         frame = viewer.pair(view.noisy, view.clean)
-        yield (frame, status, [], cleared, None) if first else (frame, status, skip, skip, skip)
+        plot = schedule_picture(schedule, solver, (view.index, view.steps, view.timestep))
+        yield (frame, status, [], cleared, None, plot) if first else (frame, status, skip, skip, skip, plot)
         first = False
     seconds = time.perf_counter() - began
     clock.record(evaluations, seconds)
@@ -99,7 +115,8 @@ def denoise_stream(store: ModelStore, outputs: OutputFiles, server: ServerLimits
     gif = outputs.gif(frames, f"diffusion-{request.settings.scheduler}-{request.seed}", bounce=False)
     scrubber = gr.Slider(0, max(1, len(view.kept) - 1), value=len(view.kept) - 1, step=1, interactive=True,
                          label=f"Kept steps (of {view.steps})")
-    yield viewer.pair(view.noisy, view.clean), status, view.kept, scrubber, gif
+    plot = schedule_picture(schedule, solver, (view.index, view.steps, view.timestep))
+    yield viewer.pair(view.noisy, view.clean), status, view.kept, scrubber, gif, plot
 
 
 def scrub(kept, position):
@@ -151,19 +168,25 @@ def build(demo: gr.Blocks, shared) -> None:
             scrubber = gr.Slider(0, 1, value=0, step=1, label="Kept steps", interactive=False,
                                  elem_id="diffusion-scrubber")
             animation = picture("Trajectory (GIF)", "diffusion-gif", type="filepath")
+            schedule = picture("Noise schedule, the solver's steps and the current one", "diffusion-schedule")
+    diffusion_compare.build_and_wire(store, shared.limits, model, session)
     docs.explainer("diffusion")
 
-    scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
-                                   gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
-                     scheduler, [steps, guidance], api_visibility="private", queue=False)
+    show_schedule = handler(schedule_view, store)
+    chose = scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),
+                                           gr.Slider(value=schedulers.SCHEDULERS[name].default_guidance)),
+                             scheduler, [steps, guidance], api_visibility="private", queue=False)
+    # after the steps moved to the new solver's own: the schedule is drawn for the steps it will take
+    chose.then(show_schedule, [scheduler, steps, model, session], schedule, api_visibility="private",
+               **store.lane("quick"))
     costed = [digit, n, scheduler, steps, guidance]
     gr.on([c.change for c in costed], lambda *values: cost_text(clock, *values), costed, cost,
           api_visibility="private", queue=False)
     sample = handler(denoise_stream, store, shared.outputs, shared.limits, clock, gpu_seconds=DENOISE_GPU_SECONDS)
-    results = [live, status, kept, scrubber, animation]
+    results = [live, status, kept, scrubber, animation, schedule]
     # the previous run's results go at the click, so a refused request or a Stop never sits beside them
     cleared = button.click(lambda: (None, "Starting...", [], gr.Slider(0, 1, value=0, interactive=False,
-                                                                        label="Kept steps"), None),
+                                                                        label="Kept steps"), None, gr.skip()),
                            None, results, api_visibility="private", queue=False)
     event = cleared.then(sample, [digit, n, seed, scheduler, steps, guidance, model, session], results,
                          api_name="diffusion_sample", **concurrency)
@@ -172,6 +195,8 @@ def build(demo: gr.Blocks, shared) -> None:
     # after the stopped stream has ended (a cancel ends it as a failure), so no late frame or error state
     # can overwrite the message
     event.failure(stopped, status, status, api_visibility="private", queue=False)
+    gr.on([steps.release, model.change], show_schedule, [scheduler, steps, model, session], schedule,
+          api_name="diffusion_schedule", trigger_mode="always_last", **store.lane("quick"))
     # .input: a drag and a number typed into the slider's box both move the picture
     scrubber.input(handler(scrub), [kept, scrubber], [live, status], api_name="diffusion_scrub",
                    trigger_mode="always_last", **store.lane("quick"))

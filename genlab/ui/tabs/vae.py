@@ -20,6 +20,7 @@ from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.pictures import picture
 from genlab.ui.store import PRETRAINED, ModelStore
+from genlab.ui.tabs import vae_point
 
 MAP_POINTS = 2000  # test encodings drawn on the map
 GRID = 15  # manifold grid size
@@ -89,13 +90,15 @@ def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, s
     shown = np.random.default_rng(0).permutation(len(z))[:MAP_POINTS]
     uv = plane.project(z[shown]) / plane.spread
     mine = plane.project(vae.encode(model, digit[None]))[0]
-    picture = images.scatter(uv.numpy(), labels[shown], (mine / plane.spread).numpy())
-    grid = vae.manifold(model, plane, GRID)
-    where = vae.grid_position(plane, mine, GRID)
+    picture = images.scatter(uv.numpy(), labels[shown], (mine / plane.spread).numpy(), size=vae_point.MAP_SIZE,
+                             extent=vae_point.MAP_EXTENT)
+    grid = vae.manifold(model, plane, GRID, vae_point.MAP_EXTENT)
+    where = vae.grid_position(plane, mine, GRID, vae_point.MAP_EXTENT)
     kind = "the whole 2-D latent space" if plane.exact else "the plane of the two main principal components"
     text = (f"Each dot is a test digit, placed by its code on {kind} (axes in standard deviations). "
             f"The ring is your digit" + (f"; it sits near row {where[0] + 1}, column {where[1] + 1} of the grid."
-                                         if where else ", outside the grid's range."))
+                                         if where else ", outside the grid's range.")
+            + " **Click anywhere on the map** to see the digit the decoder draws there.")
     return picture, images.grid(grid, columns=GRID, scale=2, pad=0), text
 
 
@@ -109,6 +112,7 @@ def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
     test = ReferenceDigits()
     encodings = Encodings(test)
+    clicking = vae_point.ClickModels(store, encodings)
     limits = store.lane("quick")
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
@@ -122,6 +126,7 @@ def build(demo: gr.Blocks, shared) -> None:
                 scatter = picture("Latent map (test digits by class)", "vae-map")
                 manifold = picture("Decoded grid over the same plane", "vae-grid")
             map_text = gr.Markdown(elem_id="vae-map-text", label="Where your digit sits", show_label=False)
+            point = vae_point.build()
     with gr.Accordion("Interpolate from A to B", open=False):
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
@@ -149,6 +154,7 @@ def build(demo: gr.Blocks, shared) -> None:
                         api_name="vae_map", **limits)
     recon_event.failure(lambda: (None, "", None, None, ""), None, [triptych, terms, scatter, manifold, map_text],
                         api_visibility="private", queue=False)  # no results of an earlier digit beside an error
+    vae_point.wire(point, scatter, clicking, shared.outputs, model, session)
     walk.click(handler(interpolation, store, test, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS),
                [*picker, *picker_b, steps, mode, model, session], [strip, animation],
                api_name="vae_interpolate", **limits)
