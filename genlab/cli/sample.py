@@ -50,9 +50,10 @@ def sample_in_batches(model, request: sampling.DigitRequest, settings,
                       batch: int) -> Iterator[Tuple[int, torch.Tensor]]:
     """(start, (k, 1, 28, 28) in [-1, 1]) for consecutive batches of at most `batch` of the request's digits."""
     extra = {} if settings is None else {"settings": settings}
+    sampling.check_class(model, request.digit)
     for start in range(0, request.n, batch):
         index = torch.arange(start, min(start + batch, request.n))
-        labels = index % 10 if request.digit is None else torch.full_like(index, request.digit)
+        labels = index % sampling.classes_of(model) if request.digit is None else torch.full_like(index, request.digit)
         generator = torch.Generator().manual_seed(batch_seed(request.seed, start // batch))
         with base.evaluating(model):  # left before the yield: no torch mode spans a yield
             samples = model.sample(len(index), generator=generator, labels=labels,
@@ -60,12 +61,12 @@ def sample_in_batches(model, request: sampling.DigitRequest, settings,
         yield start, samples
 
 
-def labels_asked(family: Family, request: sampling.DigitRequest) -> np.ndarray:
-    """(N,) int64: the digit each sample was asked to be; -1 where the family ignores labels."""
+def labels_asked(family: Family, request: sampling.DigitRequest, classes: int = 10) -> np.ndarray:
+    """(N,) int64: the class each sample was asked to be; -1 where the family ignores labels."""
     if not family.conditional:
         return np.full(request.n, -1, dtype=np.int64)
     if request.digit is None:
-        return np.arange(request.n, dtype=np.int64) % 10
+        return np.arange(request.n, dtype=np.int64) % classes
     return np.full(request.n, request.digit, dtype=np.int64)
 
 
@@ -122,7 +123,7 @@ def sample_images(family: Family, args: argparse.Namespace) -> int:
             raw.flush()
             del raw
         if digits is not None:
-            np.savez_compressed(partials[0], images=digits, labels=labels_asked(family, request))
+            np.savez_compressed(partials[0], images=digits, labels=labels_asked(family, request, sampling.classes_of(model)))
         if kind != ".npy":
             shown = dataclasses.replace(request, n=min(request.n, GRID_MAX))
             images.grid_image(torch.cat(first), scale=args.scale, columns=sampling.columns_for(shown)).save(partials[1])

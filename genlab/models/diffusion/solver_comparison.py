@@ -57,7 +57,7 @@ class SolverResult:
     seconds: float
     predicted: List[int]  # the judge's digit for each sample
     confidence: List[float]  # the judge's probability of it
-    agree: int  # samples the judge reads as the digit asked for
+    agree: Optional[int]  # samples the judge reads as the digit asked for; None: no judge for this model's data
 
 
 @dataclass
@@ -76,7 +76,10 @@ class ComparisonState:
 
 
 def verdict(judge, samples: torch.Tensor, wanted: torch.Tensor) -> tuple:
-    """(predicted digits, their probabilities, how many match `wanted`) for samples (n, 1, 28, 28)."""
+    """(predicted digits, their probabilities, how many match `wanted`) for samples (n, 1, 28, 28);
+    ([], [], None) without a judge (a run on other data, and no judge trained on it)."""
+    if judge is None:
+        return [], [], None
     device = next(judge.parameters()).device
     with base.evaluating(judge):
         probs = torch.softmax(judge(samples.to(device)), dim=1).cpu()  # (n, classes)
@@ -86,6 +89,7 @@ def verdict(judge, samples: torch.Tensor, wanted: torch.Tensor) -> tuple:
 
 def compare(model, judge, request: ComparisonRequest) -> Iterator[ComparisonState]:
     """Run every solver in turn on the same seed, yielding the state after every step of every solver."""
+    sampling.check_class(model, request.digit)
     wanted = sampling.labels_for(request.n, request.digit)
     state = ComparisonState()
     for solver in SOLVERS:
@@ -136,8 +140,11 @@ def panels(state: ComparisonState, request: ComparisonRequest, scale: int = 3) -
         if result:
             ink = images.INK_OK if result.agree == request.n else images.INK_WRONG
             draw.text((x, below), f"{result.seconds:.2f} s for {request.steps} steps", fill="black", font=font)
-            draw.text((x, below + 18), f"judge agrees on {result.agree} of {request.n}", fill=ink, font=font)
-            draw.text((x, below + 36), f"reads {' '.join(map(str, result.predicted))}", fill=ink, font=font)
+            if result.agree is None:
+                draw.text((x, below + 18), "no judge for this data", fill=(130, 130, 130), font=font)
+            else:
+                draw.text((x, below + 18), f"judge agrees on {result.agree} of {request.n}", fill=ink, font=font)
+                draw.text((x, below + 36), f"reads {' '.join(map(str, result.predicted))}", fill=ink, font=font)
         elif state.running == solver:
             draw.text((x, below), f"step {state.step} / {state.steps} ...", fill="black", font=font)
         else:
@@ -150,7 +157,8 @@ def table(state: ComparisonState, request: ComparisonRequest) -> str:
     rows = ["| solver | wall time | per step | judge agrees | judge reads | mean confidence |",
             "|---|---:|---:|---:|---|---:|"]
     for r in state.results:
+        judged = (f"{r.agree} / {request.n} | {' '.join(map(str, r.predicted))} | {np.mean(r.confidence):.0%}"
+                  if r.agree is not None else "no judge for this data | | ")
         rows.append(f"| {schedulers.SCHEDULERS[r.solver].title} | {r.seconds:.2f} s | "
-                    f"{1000 * r.seconds / request.steps:.0f} ms | {r.agree} / {request.n} | "
-                    f"{' '.join(map(str, r.predicted))} | {np.mean(r.confidence):.0%} |")
+                    f"{1000 * r.seconds / request.steps:.0f} ms | {judged} |")
     return "\n".join(rows)

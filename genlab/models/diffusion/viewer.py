@@ -52,9 +52,12 @@ def branches(request: DiffusionRequest) -> int:
 
 
 def labels(request: DiffusionRequest, null_label: int) -> torch.Tensor:
+    """(n,) labels; the model's null label is its class count (genlab.models.diffusion.model)."""
     if request.unconditional:
         return torch.full((request.n,), null_label, dtype=torch.long)
-    return sampling.labels_for(request.n, request.digit)
+    if request.digit is not None and request.digit >= null_label:
+        raise RequestError(f"this model knows classes 0-{null_label - 1}, got {request.digit}")
+    return sampling.labels_for(request.n, request.digit, null_label)
 
 
 def columns(request: DiffusionRequest) -> int:

@@ -10,7 +10,7 @@ import gradio as gr
 from genlab import limits
 from genlab.limits import ServerLimits
 from genlab.models.diffusion import schedulers, viewer
-from genlab.ui import docs, forms
+from genlab.ui import class_names, docs, forms
 from genlab.ui.gpu import DENOISE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
@@ -146,6 +146,7 @@ def build(demo: gr.Blocks, shared) -> None:
             model = forms.model_picker("diffusion", session, store.hub_models)
             digit = gr.Dropdown(viewer.DIGIT_CHOICES, value="mix", label="Digit", elem_id="diffusion-digit",
                                 info="'mix': every digit, one column each; 'none': no label (unconditional)")
+            class_names.follow_model(model, "diffusion", store, session, [(digit, ("mix",), (viewer.UNCONDITIONAL,))])
             n = gr.Slider(1, viewer.MAX_SAMPLES, value=20, step=1, label="Number of samples",
                           elem_id="diffusion-n")
             scheduler = gr.Radio(SCHEDULER_CHOICES, value=DEFAULT.scheduler, label="Scheduler")
@@ -170,7 +171,7 @@ def build(demo: gr.Blocks, shared) -> None:
             animation = picture("Trajectory (GIF)", "diffusion-gif", type="filepath")
             schedule = picture("Noise schedule, the solver's steps and the current one", "diffusion-schedule")
     diffusion_compare.build_and_wire(store, shared.limits, model, session)
-    docs.explainer("diffusion")
+    docs.explainer("diffusion", model, store, session)
 
     show_schedule = handler(schedule_view, store)
     chose = scheduler.change(lambda name: (gr.Slider(value=schedulers.SCHEDULERS[name].default_steps),

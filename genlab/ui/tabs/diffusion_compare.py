@@ -8,7 +8,7 @@ from genlab import limits
 from genlab.limits import ServerLimits
 from genlab.models.diffusion import solver_comparison, viewer
 from genlab.models.sampling import DIGIT_CHOICES
-from genlab.ui import forms
+from genlab.ui import class_names, forms
 from genlab.ui.gpu import DENOISE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.pictures import picture
@@ -22,7 +22,8 @@ def compare_stream(store: ModelStore, server: ServerLimits, digit, n, seed, step
     # every solver denoises its own n digits: counted as n x solvers digits, before any model work
     limits.check_denoising(request.n * len(solver_comparison.SOLVERS), request.steps,
                            solver_comparison.branches(request), server)
-    chosen, judge = store.choose("diffusion", model, session), store.get("judge")
+    chosen = store.choose("diffusion", model, session)
+    judge, _ = class_names.judge_for_model(store, "diffusion", model, session)  # None: a run on other data, unjudged
     shown = 0.0
     for state in solver_comparison.compare(chosen, judge, request):
         if not state.done and time.perf_counter() - shown < viewer.FRAME_SECONDS and state.step < state.steps:
@@ -41,6 +42,7 @@ def build_and_wire(store: ModelStore, server: ServerLimits, model, session) -> N
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
                 digit = gr.Dropdown(DIGIT_CHOICES, value="3", label="Digit", elem_id="diffusion-compare-digit")
+                class_names.follow_model(model, "diffusion", store, session, [(digit, ("mix",), ())])
                 n = gr.Slider(1, solver_comparison.MAX_SAMPLES, value=4, step=1, label="Digits per solver")
                 steps = gr.Slider(1, solver_comparison.MAX_STEPS, value=20, step=1, label="Steps (every solver)",
                                   elem_id="diffusion-compare-steps")

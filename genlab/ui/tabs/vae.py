@@ -145,7 +145,7 @@ def build(demo: gr.Blocks, shared) -> None:
                 draw = gr.Button("Sample", elem_id="vae-sample")
             with gr.Column(scale=2):
                 prior = picture("Decoded prior samples", "vae-prior")
-    docs.explainer("vae")
+    docs.explainer("vae", model, store, session)
 
     one = [*picker, model, session]
     recon_event = go.click(handler(reconstruction, store, test, gpu_seconds=SAMPLE_GPU_SECONDS), one, [triptych, terms],
