@@ -57,7 +57,7 @@ def run(args) -> None:
     summary = metrics.evaluate(FAMILIES["gan"], gan, judge, n=n, data=splits, progress=lambda m: None)["summary"]
     rows = [("data", f"{data} ({splits.train.num_classes} classes, {len(splits.train)} train pictures)"),
             ("judge steps / train time", f"{args.judge_steps} / {judge_s:.0f} s"),
-            ("judge held-out accuracy", accuracy.get("accuracy", accuracy)),
+            ("judge held-out accuracy", accuracy.get("test accuracy")),
             ("GAN steps / train time", f"{args.gan_steps} / {gan_s:.0f} s"),
             ("samples scored", n)]
     rows += [(k, summary[k]) for k in ("FID (judge)", "FID floor", "FID / floor", "class fidelity") if k in summary]
