@@ -9,10 +9,15 @@ import logging
 import os
 import sys
 
-from genlab.ui import build_app, mcp_tools
-from genlab.ui.app import launch_options, prepare
-from genlab.ui.memory import cap_malloc_arenas
-from genlab.ui.public import AuthError, credentials, is_public, on_space
+# Read once, when torch loads its OpenMP runtime. Busy-waiting (the default) makes a torch thread
+# that waits for another spin on a core that the server's other threads, other lanes and, on a
+# shared machine, other processes need; passive waiting sleeps instead (benchmarks/gan_speed.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from genlab.ui import build_app, mcp_tools  # noqa: E402
+from genlab.ui.app import launch_options, prepare  # noqa: E402
+from genlab.ui.memory import cap_malloc_arenas  # noqa: E402
+from genlab.ui.public import AuthError, credentials, is_public, on_space  # noqa: E402
 
 cap_malloc_arenas()  # before the server's worker threads exist
 # one line per refused request on stderr (genlab.ui.errors), without turning on every library's INFO logs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import zlib
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -40,6 +41,20 @@ def grid(images: torch.Tensor, *, columns: Optional[int] = None, scale: int = 3,
 
 def grid_image(images: torch.Tensor, **kwargs) -> Image.Image:
     return Image.fromarray(grid(images, **kwargs))
+
+
+def png_bytes(picture) -> bytes:
+    """A lossless PNG of `picture`, a uint8 array (H, W) or (H, W, 3), or a PIL image, coded for speed.
+
+    Grey pictures (digit grids: flat backgrounds and nearest-neighbour upscaled pixels, runs of
+    equal bytes) take zlib's run-length strategy, faster and smaller than Pillow's default; colour
+    ones, whose interleaved channels break those runs, take zlib's fastest level, a little larger
+    (benchmarks/gan_speed.py prints each against Pillow's default)."""
+    buffer = io.BytesIO()
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    fast = {"compress_type": zlib.Z_RLE} if image.mode == "L" else {"compress_level": 1}
+    image.save(buffer, format="PNG", **fast)
+    return buffer.getvalue()
 
 
 def strip(images: torch.Tensor, scale: int = 3) -> np.ndarray:

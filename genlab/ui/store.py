@@ -1,10 +1,11 @@
 """The models every tab samples from: shipped weights (loaded once) and this session's runs."""
 
+import logging
 import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 from torch import nn
@@ -16,6 +17,7 @@ from genlab.train import hub
 from genlab.ui.run_ledger import RunLedger
 
 PRETRAINED = "pretrained"
+LOG = logging.getLogger("genlab")
 HUB_MODELS_KEPT = 8  # Hub models held in memory; past it the least recently used goes (its files stay in the Hub cache)
 
 
@@ -43,6 +45,20 @@ class ModelStore:
             if name not in self._models:
                 self._models[name] = for_serving(weights.load(get_family(name), device=self.device))
             return self._models[name]
+
+    def in_background(self, call: Callable, *args) -> threading.Thread:
+        """Start `call(self, *args)` on a daemon thread (a warm-up: the models it loads and the kernels
+        its first forward pass builds are then ready before the first user asks). A request for a model
+        it is loading waits on this store's lock instead of loading it again; a failure is logged,
+        and the first request that needs the model meets it again."""
+        def run():
+            try:
+                call(self, *args)
+            except Exception as err:  # noqa: BLE001 - a warm-up must never take the server down
+                LOG.warning("warm-up %s failed: %s", getattr(call, "__name__", call), err)
+        thread = threading.Thread(target=run, name="genlab-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def run_folder(self, session: Optional[dict], label: Optional[str], family: Optional[str] = None) -> Path:
         """The folder of run `label` of this session (of `family`, if given); RequestError otherwise.

@@ -12,7 +12,7 @@ from genlab.eval import metrics
 from genlab.models import sampling
 from genlab.params import RequestError
 from genlab.ui import docs, forms
-from genlab.ui.gpu import SAMPLE_GPU_SECONDS
+from genlab.ui.gpu import SAMPLE_GPU_SECONDS, on_zero_gpu
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.pictures import picture
@@ -33,33 +33,39 @@ def sample_grids(store: ModelStore, digit, n, seed, truncation, model, session) 
     """sample_grid for a batch of users (Gradio `batch=True`: each argument is a list with one value
     per user, named in the singular as API clients see it; one list per output).
 
-    Requests for the same model share one generator pass; each user still gets exactly the grid
-    sample_grid would give them. A bad request never fails the others batched with it: alone it
-    raises its RequestError; among valid ones it gets a picture of the message instead of digits."""
-    requests, refusals = [], []
+    What a batch shares is Gradio's work per call (one job, one thread hop); each request still has
+    its own generator pass, so it gets exactly the grid sample_grid gives it (a pass over several
+    requests at once rounds differently) and memory stays that of one request. A bad request never
+    fails the others batched with it: alone it raises its RequestError; among valid ones it gets a
+    picture of the message instead of digits."""
+    answers = []  # per user: a checked DigitRequest, then its grid; or the RequestError that refused it
     for one in zip(digit, n, seed, truncation):
         try:
-            requests.append(sampling.digit_request(*one[:3], _truncation(one[3])))
+            answers.append(sampling.digit_request(*one[:3], _truncation(one[3])))
         except RequestError as err:
-            requests.append(None)
-            refusals.append(err)
-    if len(refusals) == len(requests):
+            answers.append(err)
+    for i, request in enumerate(answers):  # every request checked before any model work
+        if not isinstance(request, RequestError):
+            try:
+                samples = sampling.sample_digits(store.choose("gan", model[i], session[i]), request)
+                answers[i] = images.grid(samples, columns=sampling.columns_for(request), scale=3)
+            except RequestError as err:  # a run label this session does not have, for one
+                answers[i] = err
+    refusals = [answer for answer in answers if isinstance(answer, RequestError)]
+    if len(refusals) == len(answers):
         raise refusals[0]
-    grids = [images.message(str(refusals.pop(0))) if r is None else None for r in requests]
-    chosen = {i: store.choose("gan", model[i], session[i]) for i, r in enumerate(requests) if r is not None}
-    for model in {id(m): m for m in chosen.values()}.values():
-        mine = [i for i, m in chosen.items() if m is model]
-        for i, samples in zip(mine, sampling.sample_batch(model, [requests[i] for i in mine])):
-            grids[i] = images.grid(samples, columns=sampling.columns_for(requests[i]), scale=3)
+    grids = [images.message(str(answer)) if isinstance(answer, RequestError) else answer for answer in answers]
     return [grids]
 
 
-def max_batch() -> int:
-    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64; 1, the default, turns batching off).
+MAX_BATCH = 16  # requests one batched call serves; one forward each, so memory does not grow with it
 
-    Off by default: batching buys a little throughput for a server that grows faster in memory
-    (README, "Design choices, measured"; benchmarks/load_test.py --endpoints gan --batching off on off)."""
-    return params.check_value("GENLAB_MAX_BATCH", int(os.environ.get("GENLAB_MAX_BATCH", "1")), int, 1, 64)
+
+def max_batch() -> int:
+    """Requests one batched call may serve ($GENLAB_MAX_BATCH, 1-64, default MAX_BATCH; 1 turns batching
+    off; benchmarks/load_test.py --batching on off measures both)."""
+    chosen = os.environ.get("GENLAB_MAX_BATCH", str(MAX_BATCH))
+    return params.check_value("GENLAB_MAX_BATCH", int(chosen), int, 1, 64)
 
 
 def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
@@ -146,9 +152,15 @@ def build(demo: gr.Blocks, shared) -> None:
     for reseed in (button.click(fresh_seed, [seed, pinned], seed, api_visibility="private", queue=False),
                    dice.click(lambda: random.randrange(NEW_SEEDS), None, seed, api_visibility="private", queue=False)):
         cleared_on_failure(reseed.then(judged, inputs, outputs, api_visibility="private", **limits))
-    # the crisp grid alone, for API clients; batched across users when $GENLAB_MAX_BATCH > 1
+    # the crisp grid alone, for API clients; batched across users (max_batch)
     gr.on([], handler(sample_grids, store, gpu_seconds=SAMPLE_GPU_SECONDS), inputs, crisp, api_name="gan_sample",
           batch=True, max_batch_size=max_batch(), **limits)
     i_button.click(handler(interpolation, store, shared.outputs, gpu_seconds=SAMPLE_GPU_SECONDS),
                    [i_digit, seed_a, seed_b, steps, truncation, model, session], [strip, animation],
                    api_name="gan_interpolate", **limits)
+
+    async def warm_up():  # on the server's start, not at build: a built app that is never served loads nothing
+        store.in_background(judge_verdicts, "mix", n.value, seed.value, 0)  # what a page's first visit asks
+
+    if not on_zero_gpu():  # there the GPU exists only inside a request
+        demo.extra_startup_events.append(warm_up)
