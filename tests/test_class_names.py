@@ -64,3 +64,19 @@ def test_compare_solvers_without_a_judge_says_so(shapes_run):
     with pytest.raises(RequestError, match="knows classes 0-3"):
         next(solver_comparison.compare(model, None, solver_comparison.comparison_request("8", 1, 0, 2, 1.0)))
     assert torch.is_tensor(final.results[0].samples)
+
+
+def test_the_gan_tab_names_a_runs_classes_and_does_not_judge_them_with_the_digit_judge(shapes_run, tmp_path):
+    from genlab.ui.tabs import gan as gan_tab
+    store, session = shapes_run
+    assert main(["train", "gan", "--data", "shapes", "--steps", "1", "--batch-size", "4", "--g-width", "4",
+                 "--d-width", "4", "--save-every", "0", "--out", str(store.runs_root / "g1"),
+                 "--checkpoint", str(tmp_path / "ck")]) == 0
+    runs = {**session["runs"], "gan run 1": {"family": "gan", "folder": "g1"}}
+    picture, summary = gan_tab.judge_verdicts(store, "mix", 8, 0, 0, "gan run 1", {"runs": runs})
+    assert summary.startswith("Asked for: circle, square, triangle, cross.") and "Train a judge for this data" in summary
+    assert picture.shape[0] > 0
+    with pytest.raises(RequestError, match="knows classes 0-3"):
+        gan_tab.judge_verdicts(store, "5", 4, 0, 0, "gan run 1", {"runs": runs})
+    _, shipped = gan_tab.judge_verdicts(store, "mix", 10, 0, 0, "pretrained", {"runs": runs})
+    assert shipped.startswith("**The judge agrees on")

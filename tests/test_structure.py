@@ -66,7 +66,7 @@ def test_only_the_ui_imports_gradio():
 def test_every_tab_explainer_is_shown_and_every_shown_one_exists():
     shown = set()
     for path in (PACKAGE / "ui" / "tabs").glob("*.py"):
-        shown.update(re.findall(r'docs\.explainer\("(\w+)"\)', path.read_text()))
+        shown.update(re.findall(r'docs\.explainer\("(\w+)"[,)]', path.read_text()))
     written = {p.stem for p in (PACKAGE / "ui" / "docs").glob("*.md")}
     assert shown == written and {"gan", "vae", "diffusion", "text", "train", "compare"} <= shown
 

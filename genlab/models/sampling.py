@@ -90,20 +90,6 @@ def sample_digits(model, request: DigitRequest, settings=None) -> torch.Tensor:
                             truncation=request.truncation, **extra).cpu()
 
 
-def sample_batch(model, requests: List[DigitRequest]) -> List[torch.Tensor]:
-    """Several requests (several users) in one decoder pass: a list of (n_i, 1, 28, 28) in [-1, 1].
-
-    Each request draws exactly the latents `sample_digits` would (its own seeded generator), so a
-    user gets the same digits whether or not the server batched the request with others."""
-    with base.evaluating(model):
-        z = torch.cat([model.latents(r.n, generator=torch.Generator().manual_seed(r.seed), truncation=r.truncation)
-                       for r in requests])
-        for r in requests:
-            check_class(model, r.digit)
-        labels = torch.cat([labels_for(r.n, r.digit, classes_of(model)) for r in requests])
-        return list(model.decode(z, labels).cpu().split([r.n for r in requests]))
-
-
 @dataclass(frozen=True)
 class InterpolationRequest:
     digit: int

@@ -11,7 +11,7 @@ from genlab import images, params
 from genlab.eval import metrics
 from genlab.models import sampling
 from genlab.params import RequestError
-from genlab.ui import docs, forms
+from genlab.ui import class_names, docs, forms
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS, on_zero_gpu
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
@@ -68,24 +68,32 @@ def max_batch() -> int:
     return params.check_value("GENLAB_MAX_BATCH", int(chosen), int, 1, 64)
 
 
+CAPTION_CHARACTERS = 7  # of a class name under a digit-sized picture
+
+
 def judge_verdicts(store: ModelStore, digit, n, seed, truncation, model=PRETRAINED,
                    session=None) -> Tuple[object, str]:
     """The same samples with the judge's verdict under each, and a one-line summary."""
     request = sampling.digit_request(digit, n, seed, _truncation(truncation))
-    samples = sampling.sample_digits(store.choose("gan", model, session), request)
-    probs = metrics.judge_outputs(store.get("judge"), samples)["probs"]
-    confidence, predicted = probs.max(1)
-    wanted = sampling.labels_for(request.n, request.digit)
+    chosen = store.choose("gan", model, session)
+    samples = sampling.sample_digits(chosen, request)
+    wanted = sampling.labels_for(request.n, request.digit, sampling.classes_of(chosen))
+    names = class_names.classes_for(store, "gan", model, session)
+    judge, note = class_names.judge_for_model(store, "gan", model, session)
+    if judge is None:  # a run on other data and no judge trained on it: the classes asked for, unjudged
+        picture = images.grid(samples, columns=sampling.columns_for(request), scale=3)
+        return picture, f"Asked for: {', '.join(dict.fromkeys(names[w] for w in wanted.tolist()))}. {note}."
+    confidence, predicted = metrics.judge_outputs(judge, samples)["probs"].max(1)
     correct = (predicted == wanted).tolist()
-    captions = [f"{p} {c:.0%}" for p, c in zip(predicted.tolist(), confidence.tolist())]
+    captions = [f"{names[p][:CAPTION_CHARACTERS]} {c:.0%}" for p, c in zip(predicted.tolist(), confidence.tolist())]
     picture = images.annotated_grid(samples, captions, correct, columns=sampling.columns_for(request))
     wrong = [i for i, ok in enumerate(correct) if not ok]
     summary = f"**The judge agrees on {sum(correct)} of {request.n}** ({sum(correct) / request.n:.0%})."
     if wrong:
         summary += " Disagreements: " + "; ".join(
-            f"#{i + 1} asked for {int(wanted[i])}, looks like {int(predicted[i])} ({confidence[i]:.0%})"
+            f"#{i + 1} asked for {names[wanted[i]]}, looks like {names[predicted[i]]} ({confidence[i]:.0%})"
             for i in wrong[:8]) + (" ..." if len(wrong) > 8 else "")
-    return picture, summary
+    return picture, summary + (f" {note}." if note else "")
 
 
 def interpolation(store: ModelStore, outputs: OutputFiles, digit, seed_a, seed_b, steps, truncation,
@@ -138,7 +146,8 @@ def build(demo: gr.Blocks, shared) -> None:
             with gr.Column(scale=3):
                 strip = picture("Seed A -> seed B", "gan-strip", image_mode="L")
                 animation = picture("Animation (GIF)", "gan-gif", type="filepath")
-    docs.explainer("gan")
+    docs.explainer("gan", model, store, session)
+    class_names.follow_model(model, "gan", store, session, [(digit, ("mix",), ()), (i_digit, (), ())])
 
     inputs = [digit, n, seed, truncation, model, session]
     judged = handler(judge_verdicts, store, gpu_seconds=SAMPLE_GPU_SECONDS)
