@@ -1,4 +1,4 @@
-"""The judge: an MNIST classifier whose verdicts and features score every image family.
+"""The judge: a classifier (the shipped one reads MNIST digits) whose verdicts and features score every image family.
 
 Its penultimate layer (`features`) plays the role Inception-v3 plays for FID on natural
 images; its softmax gives the classifier inception score and class fidelity.
@@ -78,7 +78,7 @@ def random_shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
 
 FAMILY = Family(
     name="judge",
-    title="Judge (MNIST classifier)",
+    title="Judge (classifier)",
     output="label",
     model_cls=Judge,
     config_cls=JudgeConfig,
