@@ -90,9 +90,11 @@ def test_the_decoding_fast_path_is_forward_step_for_step():
         for t in range(3, 40):  # past the context of 16: the ring buffer wraps
             token = int(ids[0, t])
             expected = model(ids[:, t:t + 1], slow)[0][0, -1]
-            assert torch.equal(model.advance(fast, token)[0], expected)
+            # the same arithmetic rearranged (genlab.models.text.decode): equal up to float rounding
+            torch.testing.assert_close(model.advance(fast, token)[0], expected, rtol=1e-5, atol=1e-6)
     assert (fast.position, fast.slot, fast.filled) == (slow.position, slow.slot, slow.filled)
-    assert torch.equal(fast.k, slow.k) and torch.equal(fast.v, slow.v)
+    torch.testing.assert_close(fast.k, slow.k, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast.v, slow.v, rtol=1e-5, atol=1e-6)
 
 
 def test_rope_tables_grown_while_decoding_serve_concurrent_decoders_and_training():

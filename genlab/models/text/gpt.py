@@ -18,6 +18,7 @@ from torch import nn
 
 from genlab.data.corpus import CharVocab
 from genlab.models.base import Family, GenerativeModel, TrainConfig
+from genlab.models.text import decode
 from genlab.models.text.shared import text_loss, vocab_param
 from genlab.params import param
 
@@ -91,13 +92,15 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
 
 
 class KVCache:
-    """Keys and values of the last `context` positions of every layer, (layers, B, H, context, D) each."""
+    """Keys and values of the last `context` positions of every layer, (layers, B, H, context, D) each,
+    side by side in one tensor `kv` (values first), so a decoding step writes both in one call."""
 
     def __init__(self, layers: int, batch: int, heads: int, context: int, head_dim: int, like: torch.Tensor):
-        self.k = like.new_zeros(layers, batch, heads, context, head_dim)
-        self.v = torch.zeros_like(self.k)
+        self.kv = like.new_zeros(2, layers, batch, heads, context, head_dim)
+        self.v, self.k = self.kv.unbind(0)  # views of kv
         self.context, self.filled, self.slot = context, 0, 0  # slot: where the next position goes
         self.position = 0  # positions seen so far: the RoPE position of the next one
+        self.decoding = None  # the model's decode.DecodeWeights, fetched once per generation
 
     def store(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Write this step's k, v (B, H, T, D) and return every cached key and value of `layer`."""
@@ -164,6 +167,7 @@ class GPT(GenerativeModel):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.rope = RotaryTables(config.n_embd // config.n_head)
+        self._rotation = decode.RotationTables()  # the rope tables as decode.step reads them
         self.head = nn.Linear(config.n_embd, len(self.vocab))
         self.apply(self._init)
         for name, p in self.named_parameters():  # GPT-2: scale residual projections by 1/sqrt(2 * layers)
@@ -209,35 +213,14 @@ class GPT(GenerativeModel):
     def advance(self, state, token: int):
         """Feed one character; logits (V,) for the next one. Without a cache, re-run the whole window."""
         if isinstance(state, KVCache) and not self.training:  # training mode needs forward()'s dropout
-            return self._decode(token, state), state
+            if state.decoding is None:
+                state.decoding = decode.weights_of(self)
+            return decode.step(state.decoding, self.rope, self._rotation, state, token), state
         token_ids = torch.tensor([[token]], device=self.head.weight.device)
         if isinstance(state, KVCache):
             return self(token_ids, state)[0][0, -1], state
         window = torch.cat([state, token_ids], dim=1)[:, -self.context:]
         return self(window)[0][0, -1], window
-
-    def _decode(self, token: int, cache: KVCache) -> torch.Tensor:
-        """Logits (V,) after one new position: forward()'s arithmetic for B = T = 1 in plain tensor calls.
-        A model this small spends most of a step in per-call overhead, and this path makes about half
-        as many calls (no module dispatch, no dropout, no reshapes); tests hold it to forward()."""
-        width, heads = self.config.n_embd, self.config.n_head
-        x = self.embed.weight[token].view(1, 1, width)  # (B, T, C)
-        cos, sin = self.rope(cache.position, 1, x.device, x.dtype)
-        for i, block in enumerate(self.blocks):
-            ln1, ln2, qkv_proj, out_proj = block.ln1, block.ln2, block.attn.qkv, block.attn.proj
-            fc, gelu, fc_out = block.mlp[0], block.mlp[1], block.mlp[2]
-            qkv = F.linear(F.layer_norm(x, (width,), ln1.weight, ln1.bias, ln1.eps), qkv_proj.weight, qkv_proj.bias)
-            qkv = qkv.view(3, 1, heads, 1, width // heads)  # (3, B, H, T, D): B = T = 1 needs no permute
-            q, k = rotate(qkv[:2], cos, sin).unbind(0)
-            keys, values = cache.store(i, k, qkv[2])
-            y = F.scaled_dot_product_attention(q, keys, values).view(1, 1, width)
-            x = x + F.linear(y, out_proj.weight, out_proj.bias)
-            h = F.layer_norm(x, (width,), ln2.weight, ln2.bias, ln2.eps)
-            x = x + F.linear(F.gelu(F.linear(h, fc.weight, fc.bias), approximate=gelu.approximate),
-                             fc_out.weight, fc_out.bias)
-        cache.advance(1)
-        return F.linear(F.layer_norm(x, (width,), self.ln_f.weight, self.ln_f.bias, self.ln_f.eps),
-                        self.head.weight, self.head.bias)[0, -1]
 
 
 FAMILY = Family(

@@ -8,13 +8,14 @@ through time).
 """
 
 from dataclasses import dataclass
+from typing import List, Tuple
 
 import torch
 from torch import nn
 
 from genlab.data.corpus import CharVocab
 from genlab.models.base import Family, GenerativeModel, TrainConfig
-from genlab.models.text.shared import text_loss, vocab_param
+from genlab.models.text.shared import decode_layout, text_loss, vocab_param
 from genlab.params import param
 
 
@@ -41,6 +42,18 @@ class LSTMConfig:
             total += t * (7 * hidden + 3 * max(width, hidden) + width + hidden)
         noise = self.n_layer * t * hidden if self.dropout > 0 else 0  # n_layer - 1 between layers, 1 before the head
         return total + noise + t * hidden + t * len(self.vocab)  # the head's input; the (T, V) log-softmax
+
+
+@dataclass(frozen=True)
+class LSTMDecodeWeights:
+    """An LSTM's weights laid out for one decoding step: each layer's two products run as addmm on
+    (1, width) rows against its weights transposed ahead of time (for one row, faster than against
+    F.linear's transposed view of them), with the two biases summed."""
+
+    embed: torch.Tensor  # (V, n_embd)
+    layers: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # W_ih^T (in, 4H), W_hh^T (H, 4H), b_ih + b_hh
+    head_t: torch.Tensor  # (hidden, V)
+    head_bias: torch.Tensor
 
 
 class LSTM(GenerativeModel):
@@ -73,8 +86,39 @@ class LSTM(GenerativeModel):
         return logits[0, -1], state
 
     def advance(self, state, token: int):
-        logits, state = self(torch.tensor([[token]], device=self.head.weight.device), state)
-        return logits[0, -1], state
+        """Feed one character; logits (V,) for the next one."""
+        if self.training:  # forward() applies dropout
+            logits, state = self(torch.tensor([[token]], device=self.head.weight.device), state)
+            return logits[0, -1], state
+        return self._step(self.decode_weights(), state, token)
+
+    @staticmethod
+    def _step(weights: LSTMDecodeWeights, state, token: int):
+        """forward() for one character, state (h, c) each (layers, 1, hidden): nn.LSTM's cell (gate order
+        i, f, g, o) in plain tensor calls: nn.LSTM's CPU path (oneDNN) has a fixed cost per call that, for
+        one character, is many times the products themselves (benchmarks/text_speed.py)."""
+        x = weights.embed[token].view(1, -1)  # (1, n_embd)
+        hs, cs = [], []
+        for (w_ih_t, w_hh_t, bias), h, c in zip(weights.layers, *state):
+            gates = torch.addmm(bias, x, w_ih_t).addmm_(h, w_hh_t)  # (1, 4H)
+            i, f, g, o = gates.chunk(4, 1)
+            c = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))
+            x = torch.sigmoid(o) * torch.tanh(c)  # (1, H): this layer's h, the next one's input
+            hs.append(x)
+            cs.append(c)
+        return torch.addmm(weights.head_bias, x, weights.head_t)[0], (torch.stack(hs), torch.stack(cs))
+
+    def decode_weights(self) -> LSTMDecodeWeights:
+        """The weights in decoding layout, remade when they changed since they were made."""
+        return decode_layout(self, self._lay_out)
+
+    def _lay_out(self) -> LSTMDecodeWeights:  # called without autograd (shared.decode_layout)
+        layers = [(getattr(self.rnn, f"weight_ih_l{k}").t().contiguous(),
+                   getattr(self.rnn, f"weight_hh_l{k}").t().contiguous(),
+                   getattr(self.rnn, f"bias_ih_l{k}") + getattr(self.rnn, f"bias_hh_l{k}"))
+                  for k in range(self.rnn.num_layers)]
+        return LSTMDecodeWeights(self.embed.weight.detach(), layers, self.head.weight.t().contiguous(),
+                                 self.head.bias.detach())
 
 
 FAMILY = Family(
