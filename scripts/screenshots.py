@@ -29,6 +29,7 @@ TOURS = [
     ("VAE", "#vae-go", "SSIM", "#vae-terms"),
     ("Diffusion", "#diffusion-sample", "Done", "#diffusion-status"),
     ("Compare", "#compare-run", "FID", "#compare-table"),
+    ("Playground", "#playground-play", "step", "#playground-status"),
     ("Text", "#text-generate", "characters/s", "#text-status"),
     ("Train", "#train-start", "step", "#train-status"),
 ]
@@ -64,6 +65,10 @@ def tour(url: str, out: Path, width: int, height: int, full_page: bool) -> list:
             if button:
                 page.locator(button).click()
                 page.locator(where).filter(has_text=answer).wait_for(timeout=180000)
+            if tab == "Playground":
+                page.wait_for_timeout(15000)  # the GAN on the ring, long enough to see D's map take shape
+                page.locator("#playground-pause").click()
+                page.locator("#playground-status").filter(has_text="Paused").wait_for(timeout=60000)
             if tab == "Train":
                 page.wait_for_timeout(8000)  # a few previews and loss points
                 page.locator("#train-stop").click()

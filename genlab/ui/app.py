@@ -24,15 +24,13 @@ from genlab.ui.tabs import compare, diffusion, gan, playground, text, train, vae
 from genlab.ui.train_run import TrainContext, new_session  # noqa: E402
 
 INTRO = """# genlab: a hands-on generative-AI lab
-Small generative models to play with, look inside and train, on MNIST digits and on Shakespeare.
-Every model runs here, on this machine; every picture is made fresh for your settings.
+Small generative models to play with, look inside and train, here on this machine, each picture made fresh.
 
-**GAN** samples digits and lets a judge classifier check each one · **VAE** squeezes a digit (yours, drawn
-or uploaded) through a small code and back, and maps where digits live · **Diffusion** shows digits emerging
-from noise step by step · **Compare** sets the three image models side by side, with speed and quality ·
-**Playground** trains a tiny GAN, VAE or flow on 2-D points while you watch it learn ·
-**Text** writes Shakespeare one character at a time and shows what the model considered · **Train** trains
-any of them live, here, and streams its losses and samples."""
+**GAN** samples digits and a judge classifier checks each · **VAE** squeezes a digit through a small code
+and back, and maps where digits live · **Diffusion** grows digits out of noise step by step · **Compare**
+sets the image models side by side · **Playground** trains a tiny GAN, VAE or flow on 2-D points as you
+watch · **Text** writes Shakespeare and shows what the model looked at · **Train** trains any of them live,
+on digits, other pictures or your own text."""
 
 # one tab per entry: (label, builder); builders take the Blocks and the Shared objects below
 TABS = [("GAN", gan.build), ("VAE", vae.build), ("Diffusion", diffusion.build),
