@@ -14,6 +14,8 @@ from genlab.models import sampling
 from genlab.registry import FAMILIES
 from genlab.train import provenance
 
+from test_image_data import tiny_fashion  # noqa: F401  (a fixture)
+
 TINY = {"gan": ["--g-width", "4", "--d-width", "4", "--z-dim", "4"], "vae": ["--width", "4"],
         "diffusion": ["--width", "8"], "judge": ["--width", "4", "--feature-dim", "8"]}
 
@@ -90,3 +92,44 @@ def test_named_sets_are_found_again_by_name(tmp_path):
     assert splits.test.classes == shapes.CLASSES and len(splits.test) == shapes.SIZES["test"]
     assert set(image_sets.IMAGE_SOURCES["shapes"].classes) == set(shapes.CLASSES)
     assert torch.is_tensor(sampling.labels_for(6, None, 4)) and sampling.labels_for(6, None, 4).tolist() == [0, 1, 2, 3, 0, 1]
+
+
+@pytest.mark.parametrize("name", ["gan", "vae", "diffusion", "judge"])
+def test_each_image_family_trains_on_a_zip_and_on_a_tiny_idx_set(name, tmp_path, tiny_fashion, monkeypatch):
+    from test_image_data import shape_files, zipped
+    archive = tmp_path / "three.zip"
+    archive.write_bytes(zipped(shape_files()))  # circle, square, triangle
+    blobs, _, _ = tiny_fashion
+    data_dir = tmp_path / "mnist"
+    (data_dir / "fashion-mnist").mkdir(parents=True)
+    for blob_name, blob in blobs.items():
+        (data_dir / "fashion-mnist" / blob_name).write_bytes(blob)
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(data_dir))
+    for data, classes in ((str(archive), ("circle", "square", "triangle")), ("fashion-mnist", 10)):
+        out = tmp_path / f"run-{len(str(data))}"
+        assert main(["train", name, "--data", data, "--steps", "2", "--batch-size", "4", "--save-every", "0",
+                     "--out", str(out), "--checkpoint", str(out) + "-ck", *TINY[name]]) == 0
+        recorded = provenance.classes_of(out)
+        assert (recorded == classes) if isinstance(classes, tuple) else len(recorded) == classes
+        model = weights.load(FAMILIES[name], out)
+        if FAMILIES[name].output == "image":
+            asked = sampling.digit_request("mix", 6, 0)
+            assert sampling.sample_digits(model, asked).shape == (6, 1, 28, 28)
+            if hasattr(model.config, "classes"):
+                assert model.config.classes == len(recorded)
+
+
+def test_a_judge_trained_on_drawn_shapes_tells_them_apart(tmp_path, monkeypatch):
+    from genlab.eval import metrics
+    from genlab.ui import train_judges
+    monkeypatch.setattr(shapes, "SIZES", {"train": 800, "test": 200})
+    out = tmp_path / "judge"
+    recipe = train_judges.JUDGE_FOR_DATA  # what the Train tab's "Train a judge for this data" runs
+    assert main(["train", "judge", "--data", "shapes", "--steps", str(recipe.steps), "--batch-size",
+                 str(recipe.batch_size), "--lr", str(recipe.lr), "--warmup-steps", str(recipe.warmup_steps),
+                 "--schedule", recipe.schedule, "--save-every", "0", "--out", str(out),
+                 "--checkpoint", str(tmp_path / "ck")]) == 0
+    splits = image_sets.load_named("shapes")
+    result = metrics.evaluate(FAMILIES["judge"], weights.load(FAMILIES["judge"], out), None, n=200, data=splits,
+                              progress=lambda m: None)
+    assert result["summary"]["test accuracy"] >= 0.9  # four classes: chance is 0.25

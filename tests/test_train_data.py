@@ -142,3 +142,23 @@ def test_a_judge_trained_for_the_data_then_gives_verdicts_with_class_names(ctx, 
     assert list(histograms[-1]["class"]) == list(shapes.CLASSES) and histograms[-1]["count"].sum() == 40
     _, elsewhere = start(ctx, "gan", "mnist", session=last[-1])  # digits still get the shipped judge
     assert list(elsewhere[-1]["class"]) == list("0123456789")
+
+
+def test_the_vae_tab_shows_a_shapes_run_its_own_held_out_pictures_and_classes(ctx):
+    from genlab.ui import class_names
+    from genlab.ui.digit_input import SOURCES, ReferenceDigits
+    from genlab.ui.tabs import vae as vae_tab
+    last, _ = start(ctx, "vae", "shapes")
+    session, label = last[-1], last[-1]["current"]
+    test = ReferenceDigits(runs=lambda choice, state: class_names.held_out_pictures(ctx.store, ctx, "vae", choice, state))
+    own = test.get(label, session)
+    assert own.classes == shapes.CLASSES and own.images.shape[1:] == (28, 28)
+    assert test.get("pretrained", session).classes == tuple("0123456789")
+    assert class_names.classes_for(ctx.store, "vae", label, session) == shapes.CLASSES
+    triptych, terms = vae_tab.reconstruction(ctx.store, test, SOURCES[1], 0, "2", 0, None, None, label, session)
+    assert "ELBO" in terms and triptych.ndim == 3
+    with pytest.raises(RequestError, match="class must be from 0 to 3"):
+        vae_tab.reconstruction(ctx.store, test, SOURCES[1], 0, "7", 0, None, None, label, session)
+    picture, _, text = vae_tab.latent_map(ctx.store, test, vae_tab.Encodings(test), SOURCES[0], 0, "3", 0, None,
+                                          None, label, session)
+    assert "Each dot is a test" in text and picture.size[0] > 0

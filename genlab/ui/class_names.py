@@ -9,7 +9,8 @@ import gradio as gr
 from genlab.data.labelled_images import DIGIT_CLASSES
 from genlab.params import RequestError
 from genlab.train import provenance
-from genlab.ui import train_judges
+from genlab.registry import get_family
+from genlab.ui import train_judges, train_records
 from genlab.ui.store import PRETRAINED, ModelStore
 
 SHOWN_CHARACTERS = 24  # of a long class name in a menu
@@ -64,3 +65,15 @@ def judge_for_model(store: ModelStore, family: str, choice: Optional[str], sessi
     judge, note = train_judges.judge_for(store, session, provenance.dataset_of(folder))
     return judge, (note if judge is not None else f"{choice} trained on {provenance.describe(provenance.dataset_of(folder))}: "
                    "verdicts need a judge trained on the same data (Train tab: Train a judge for this data)")
+
+
+def held_out_pictures(store: ModelStore, trainer, family: str, choice: Optional[str], session: Optional[dict]):
+    """The held-out split of the pictures a session run of `family` trained on, for tabs that show real
+    pictures beside a model (the VAE's inputs and map); None for the shipped and Hub models and runs on
+    MNIST, whose pictures are MNIST's test digits. `trainer`: the app's TrainContext, which loads sets."""
+    record = (session or {}).get("runs", {}).get(choice)
+    if choice in (None, "", PRETRAINED) or not record or record.get("family") != family or not record.get("data"):
+        return None
+    folder = store.saved_run(session, choice, family)
+    chosen = train_records.kept_pictures(trainer, get_family(family), folder, record)
+    return chosen.splits.test if chosen is not None and chosen.splits.train.provenance.get("name") != "mnist" else None

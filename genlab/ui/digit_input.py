@@ -6,7 +6,7 @@ reach `read_digit` undecoded (bytes or a file path), so preprocess checks their 
 """
 
 from dataclasses import dataclass
-from typing import List, Optional, Union
+from typing import Callable, List, Optional, Union
 
 import gradio as gr
 import numpy as np
@@ -39,24 +39,32 @@ def undecoded_sketchpad(**kwargs) -> gr.Sketchpad:
 
 @dataclass
 class ReferenceDigits:
-    """The test set the pickers draw from (full MNIST when present, else the bundled sample)."""
+    """The test set the pickers draw from: MNIST's (full when present, else the bundled sample), or for a
+    run trained on other pictures that run's own held-out split (`runs`: (choice, session) -> the split,
+    None for a model of digits)."""
 
     digits: Optional[mnist.Digits] = None
+    runs: Optional[Callable[[Optional[str], Optional[dict]], Optional[mnist.Digits]]] = None
 
-    def get(self) -> mnist.Digits:
+    def get(self, choice: Optional[str] = None, session: Optional[dict] = None) -> mnist.Digits:
+        own = self.runs(choice, session) if self.runs is not None else None
+        if own is not None:
+            return own
         if self.digits is None:
             self.digits = mnist.load_digits("test")
         return self.digits
 
 
-def read_digit(test: ReferenceDigits, source, index, digit, seed, upload, sketch) -> np.ndarray:
-    """(28, 28) uint8 from the picker's values; RequestError naming what is wrong."""
+def read_digit(test: ReferenceDigits, source, index, digit, seed, upload, sketch, choice: Optional[str] = None,
+               session: Optional[dict] = None) -> np.ndarray:
+    """(28, 28) uint8 from the picker's values (test pictures: those of the model `choice` names);
+    RequestError naming what is wrong."""
     if source == SOURCES[0]:
-        digits = test.get()
+        digits = test.get(choice, session)
         return digits.images[check_value("test digit index", index, int, 0, len(digits) - 1)]
     if source == SOURCES[1]:
-        digits = test.get()
-        wanted = check_value("digit", int(digit) if str(digit).isdigit() else digit, int, 0, 9)
+        digits = test.get(choice, session)
+        wanted = check_value("class", int(digit) if str(digit).isdigit() else digit, int, 0, digits.num_classes - 1)
         pool = np.flatnonzero(digits.labels == wanted)
         rng = np.random.default_rng(check_seed(seed))
         return digits.images[rng.choice(pool)]

@@ -8,7 +8,7 @@ import gradio as gr
 
 from genlab import weights
 from genlab.params import RequestError
-from genlab.registry import get_family
+from genlab.registry import FAMILIES, get_family
 from genlab.ui import network_diagram
 from genlab.ui.store import PRETRAINED
 
@@ -16,7 +16,8 @@ from genlab.ui.store import PRETRAINED
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 # the families whose networks each tab's explanation draws
-NETWORKS = {"gan": ("gan",), "vae": ("vae",), "diffusion": ("diffusion",), "text": ("gpt", "lstm")}
+NETWORKS = {"gan": ("gan",), "vae": ("vae",), "diffusion": ("diffusion",), "text": ("gpt", "lstm"),
+            "compare": ("gan", "vae", "diffusion"), "train": tuple(FAMILIES)}
 
 
 def text(name: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Tuple
+from typing import Optional, Tuple
 
 import gradio as gr
 import numpy as np
@@ -13,7 +13,7 @@ from PIL import Image
 from genlab import images
 from genlab.eval import metrics
 from genlab.models import sampling, vae
-from genlab.ui import docs, forms
+from genlab.ui import class_names, docs, forms
 from genlab.ui.digit_input import SOURCES, ReferenceDigits, build_input, read_digit
 from genlab.ui.gpu import SAMPLE_GPU_SECONDS
 from genlab.ui.handlers import handler
@@ -33,9 +33,10 @@ class Encodings:
         self.test = test
         self._cache = weakref.WeakKeyDictionary()
 
-    def get(self, model) -> Tuple[torch.Tensor, vae.Plane]:
+    def get(self, model, choice: Optional[str] = None, session: Optional[dict] = None) -> Tuple[torch.Tensor, vae.Plane]:
+        """`model`'s codes of the test pictures of the model `choice` names (a run's own, or MNIST's)."""
         if model not in self._cache:
-            z = vae.encode(model, self.test.get().images)
+            z = vae.encode(model, self.test.get(choice, session).images)
             self._cache[model] = (z, vae.plane_of(z))
         return self._cache[model]
 
@@ -50,7 +51,7 @@ def _triptych(original: np.ndarray, recon: np.ndarray, scale: int = 6) -> np.nda
 def reconstruction(store: ModelStore, test: ReferenceDigits, source, index=0, digit="3", seed=0, upload=None,
                    sketch=None, model=PRETRAINED, session=None) -> Tuple[np.ndarray, str]:
     """The triptych and the ELBO terms (nats) and SSIM for the chosen digit (digit_input's picker values)."""
-    digit = read_digit(test, source, index, digit, seed, upload, sketch)  # validated before any model work
+    digit = read_digit(test, source, index, digit, seed, upload, sketch, model, session)  # checked before model work
     model = store.choose("vae", model, session)
     original = digit.astype(np.float32) / 255
     recon = images.to_unit(vae.reconstruct(model, digit[None]))[0]
@@ -68,8 +69,8 @@ def interpolation(store: ModelStore, test: ReferenceDigits, outputs: OutputFiles
                   b_source=SOURCES[0], b_index=1, b_digit="3", b_seed=0, b_upload=None, b_sketch=None,
                   steps=10, mode="spherical", model=PRETRAINED, session=None) -> Tuple[np.ndarray, str]:
     """Decoded path from A's code to B's: a strip and a looping GIF (its download button saves it)."""
-    a = read_digit(test, a_source, a_index, a_digit, a_seed, a_upload, a_sketch)
-    b = read_digit(test, b_source, b_index, b_digit, b_seed, b_upload, b_sketch)
+    a = read_digit(test, a_source, a_index, a_digit, a_seed, a_upload, a_sketch, model, session)
+    b = read_digit(test, b_source, b_index, b_digit, b_seed, b_upload, b_sketch, model, session)
     steps, mode = vae.check_path(steps, mode)  # validated before any model work
     model = store.choose("vae", model, session)
     z_a, z_b = vae.encode(model, np.stack([a, b])).split(1)
@@ -83,10 +84,11 @@ def interpolation(store: ModelStore, test: ReferenceDigits, outputs: OutputFiles
 def latent_map(store: ModelStore, test: ReferenceDigits, encodings: Encodings, source, index=0, digit="3", seed=0,
                upload=None, sketch=None, model=PRETRAINED, session=None) -> Tuple[Image.Image, np.ndarray, str]:
     """The test set on the map plane with the chosen digit ringed, and the decoded manifold grid."""
-    digit = read_digit(test, source, index, digit, seed, upload, sketch)
-    model = store.choose("vae", model, session)
-    z, plane = encodings.get(model)
-    labels = test.get().labels
+    choice = model
+    digit = read_digit(test, source, index, digit, seed, upload, sketch, choice, session)
+    model = store.choose("vae", choice, session)
+    z, plane = encodings.get(model, choice, session)
+    labels = test.get(choice, session).labels
     shown = np.random.default_rng(0).permutation(len(z))[:MAP_POINTS]
     uv = plane.project(z[shown]) / plane.spread
     mine = plane.project(vae.encode(model, digit[None]))[0]
@@ -110,7 +112,8 @@ def prior_samples(store: ModelStore, n, seed, model=PRETRAINED, session=None) ->
 
 def build(demo: gr.Blocks, shared) -> None:
     store, session = shared.store, shared.session
-    test = ReferenceDigits()
+    test = ReferenceDigits(runs=lambda choice, state: class_names.held_out_pictures(store, shared.trainer, "vae",
+                                                                                     choice, state))
     encodings = Encodings(test)
     clicking = vae_point.ClickModels(store, encodings)
     limits = store.lane("quick")
@@ -146,6 +149,7 @@ def build(demo: gr.Blocks, shared) -> None:
             with gr.Column(scale=2):
                 prior = picture("Decoded prior samples", "vae-prior")
     docs.explainer("vae", model, store, session)
+    class_names.follow_model(model, "vae", store, session, [(picker[2], (), ()), (picker_b[2], (), ())])
 
     one = [*picker, model, session]
     recon_event = go.click(handler(reconstruction, store, test, gpu_seconds=SAMPLE_GPU_SECONDS), one, [triptych, terms],

@@ -59,7 +59,7 @@ class ClickModels:
                         self._runs.popitem(last=False)
             with self._lock:
                 self._runs.move_to_end(key)
-        _, plane = self.encodings.get(model)
+        _, plane = self.encodings.get(model, choice, session)
         return model, plane
 
 
