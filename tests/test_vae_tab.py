@@ -54,7 +54,7 @@ def test_every_source_reaches_the_model(store, test_digits):
 
 @pytest.mark.parametrize("values, message", [
     (picker(index=10**6), "test digit index must be from 0 to"),
-    (picker(SOURCES[1], digit="12"), "digit must be from 0 to 9"),
+    (picker(SOURCES[1], digit="12"), "class must be from 0 to 9"),
     (picker(SOURCES[2]), "choose an image file"),
     (picker(SOURCES[2], upload=b"not an image"), "not a readable image"),
     (picker(SOURCES[3], sketch={"composite": None}), "sketchpad is empty"),
