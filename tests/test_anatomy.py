@@ -45,3 +45,13 @@ def test_the_diagram_draws_a_row_per_sub_network_and_every_shape():
     stages = anatomy.trace(FAMILIES["judge"], FAMILIES["judge"].config_cls())
     assert network_diagram.parts(stages) == [("", stages)]  # one network: one row
     assert len(network_diagram.parts(anatomy.trace(gan, gan.config_cls()))) == 2
+
+
+def test_the_playground_models_draw_too():
+    from genlab.models.playground import PLAYGROUND_FAMILIES
+    for family in PLAYGROUND_FAMILIES.values():
+        stages = anatomy.trace(family, family.config_cls())
+        assert stages[-1].shape in {(2,), (1,)} and all(s.kind == "Linear" for s in stages)
+    gan = anatomy.trace(PLAYGROUND_FAMILIES["gan"], PLAYGROUND_FAMILIES["gan"].config_cls())
+    assert gan[0].name.startswith("generator") and gan[-1].name.startswith("discriminator")  # G feeds D
+    assert "generator" in network_diagram.default_diagram(PLAYGROUND_FAMILIES["gan"])

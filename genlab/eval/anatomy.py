@@ -38,7 +38,10 @@ def _placeholder_text(model) -> torch.Tensor:
 
 
 # what a batch of each kind of data looks like (Family.data -> placeholder maker)
-PLACEHOLDERS: Dict[str, Callable[[nn.Module], object]] = {"mnist": _placeholder_images, "text": _placeholder_text}
+PLACEHOLDERS: Dict[str, Callable[[nn.Module], object]] = {
+    "mnist": _placeholder_images, "text": _placeholder_text,
+    "points2d": lambda model: torch.zeros(EXAMPLES, 2),  # (B, 2) points of the plane
+}
 
 
 def stages_of(model: nn.Module) -> Dict[str, nn.Module]:

@@ -4,7 +4,7 @@
 import functools
 import html
 from itertools import groupby
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from genlab import weights
 from genlab.eval import anatomy
@@ -61,3 +61,14 @@ def shipped_diagram(name: str) -> str:
     """The shipped model of family `name`, drawn once per process (the first time a tab asks)."""
     family = get_family(name)
     return diagram(family, weights.read_config(family, weights.shipped(family)))
+
+
+_DEFAULTS: Dict[str, str] = {}
+
+
+def default_diagram(family: Family) -> str:
+    """A family that ships no weights (the Playground's), drawn at its default config, once per process."""
+    key = f"{family.data}/{family.name}"
+    if key not in _DEFAULTS:
+        _DEFAULTS[key] = diagram(family, family.config_cls())
+    return _DEFAULTS[key]

@@ -68,6 +68,12 @@ class PointGAN(GenerativeModel):
     def sample(self, n: int, *, generator: torch.Generator, labels=None, truncation=None) -> torch.Tensor:
         return self.generate(self.noise(n, generator))
 
+    def validation_step(self, real: torch.Tensor) -> Dict[str, float]:
+        """Both losses on held-out points (B, 2) and fixed noise (its own generator: training's RNG is untouched)."""
+        d_fake = self.critic(self.generate(self.noise(len(real), torch.Generator().manual_seed(0))))
+        return {"d_loss": self.objective.discriminator(self.critic(real), d_fake).item(),
+                "g_loss": self.objective.generator(d_fake).item()}
+
     def configure_optimizers(self, recipe: TrainConfig) -> Optimizers:
         betas = (recipe.beta1, recipe.beta2)
         return {"generator": torch.optim.Adam(self.generator.parameters(), lr=recipe.lr, betas=betas),

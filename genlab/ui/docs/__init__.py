@@ -8,6 +8,7 @@ import gradio as gr
 
 from genlab import weights
 from genlab.params import RequestError
+from genlab.models.playground import PLAYGROUND_FAMILIES
 from genlab.registry import FAMILIES, get_family
 from genlab.ui import network_diagram
 from genlab.ui.store import PRETRAINED
@@ -17,7 +18,8 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": 
 
 # the families whose networks each tab's explanation draws
 NETWORKS = {"gan": ("gan",), "vae": ("vae",), "diffusion": ("diffusion",), "text": ("gpt", "lstm"),
-            "compare": ("gan", "vae", "diffusion"), "train": tuple(FAMILIES)}
+            "compare": ("gan", "vae", "diffusion"), "train": tuple(FAMILIES),
+            "playground": tuple(PLAYGROUND_FAMILIES.values())}  # Family objects: no shipped weights, drawn at defaults
 
 
 def text(name: str) -> str:
@@ -38,7 +40,8 @@ def explainer(name: str, picker: Optional[gr.Dropdown] = None, store=None, sessi
 
     def draw(state=None, choice=None) -> str:
         if choice in (None, "", PRETRAINED) or store is None:
-            return "".join(network_diagram.shipped_diagram(f) for f in families)
+            return "".join(network_diagram.shipped_diagram(f) if isinstance(f, str) else network_diagram.default_diagram(f)
+                           for f in families)
         family = get_family(families[0])
         try:
             config = weights.read_config(family, store.saved_run(state, choice, family.name))
