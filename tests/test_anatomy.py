@@ -54,4 +54,4 @@ def test_the_playground_models_draw_too():
         assert stages[-1].shape in {(2,), (1,)} and all(s.kind == "Linear" for s in stages)
     gan = anatomy.trace(PLAYGROUND_FAMILIES["gan"], PLAYGROUND_FAMILIES["gan"].config_cls())
     assert gan[0].name.startswith("generator") and gan[-1].name.startswith("discriminator")  # G feeds D
-    assert "generator" in network_diagram.default_diagram(PLAYGROUND_FAMILIES["gan"])
+    assert "generator" in network_diagram.diagram(PLAYGROUND_FAMILIES["gan"], PLAYGROUND_FAMILIES["gan"].config_cls())

@@ -1,15 +1,16 @@
 """A network drawn as its stages, data flowing left to right, with the shape each stage hands on
 (genlab.eval.anatomy reads them off the model built from a config: a run's own sizes show)."""
 
-import functools
+import dataclasses
 import html
 from itertools import groupby
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from genlab import weights
 from genlab.eval import anatomy
 from genlab.models.base import Family
 from genlab.registry import get_family
+from genlab.ui.recently_used import RecentlyUsed
 
 MIN_PART = 3  # stages a top-level part needs to be drawn as a network of its own
 
@@ -52,23 +53,18 @@ def render(stages: List[anatomy.Stage], title: str) -> str:
             'dimension), where it sits in the model and its parameters. Read off the network as it runs.</div></div>')
 
 
+DRAWINGS_KEPT = 64  # drawings kept, by family and config: a run picked again is not traced again
+_drawn: RecentlyUsed = RecentlyUsed(DRAWINGS_KEPT)
+
+
 def diagram(family: Family, config) -> str:
-    return render(anatomy.trace(family, config), f"{family.title}: how it is built")
+    """`family` built from `config`, drawn; traced once per distinct config (the model pickers ask again
+    at every change of model, and most runs share a preset's config)."""
+    key = (family.data, family.name, tuple(sorted(dataclasses.asdict(config).items())))
+    return _drawn.get_or_make(key, lambda: render(anatomy.trace(family, config), f"{family.title}: how it is built"))
 
 
-@functools.lru_cache(maxsize=None)
 def shipped_diagram(name: str) -> str:
-    """The shipped model of family `name`, drawn once per process (the first time a tab asks)."""
+    """The shipped model of family `name`."""
     family = get_family(name)
     return diagram(family, weights.read_config(family, weights.shipped(family)))
-
-
-_DEFAULTS: Dict[str, str] = {}
-
-
-def default_diagram(family: Family) -> str:
-    """A family that ships no weights (the Playground's), drawn at its default config, once per process."""
-    key = f"{family.data}/{family.name}"
-    if key not in _DEFAULTS:
-        _DEFAULTS[key] = diagram(family, family.config_cls())
-    return _DEFAULTS[key]

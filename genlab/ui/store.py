@@ -3,7 +3,6 @@
 import logging
 import tempfile
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
@@ -14,6 +13,7 @@ from genlab import devices, weights
 from genlab.params import RequestError
 from genlab.registry import get_family
 from genlab.train import hub
+from genlab.ui.recently_used import RecentlyUsed
 from genlab.ui.run_ledger import RunLedger
 
 PRETRAINED = "pretrained"
@@ -33,7 +33,7 @@ class ModelStore:
                  max_runs: float = float("inf"), hub_models: Optional[Sequence[str]] = None):
         self.device = devices.resolve(device)
         self.hub_models = None if hub_models is None else tuple(hub_models)  # None: any Hub repo (local mode)
-        self._hub: OrderedDict = OrderedDict()  # (family, repo) -> model, least recently used first
+        self._hub: RecentlyUsed = RecentlyUsed(HUB_MODELS_KEPT)  # (family, repo) -> model
         self.runs_root = Path(runs_root or tempfile.mkdtemp(prefix="genlab-runs-"))  # server-owned
         self.runs = RunLedger(self.runs_root, idle_run_seconds, max_runs)
         self._models: Dict[str, nn.Module] = {}
@@ -98,19 +98,8 @@ class ModelStore:
         A repo not in `hub_models` (when set: public mode) is refused before anything is fetched; the
         download runs outside the lock, so other requests never wait for it."""
         hub.check_allowed(hub.check_repo_id(repo_id), self.hub_models)
-        key = (name, repo_id)
-        with self._lock:
-            if key in self._hub:
-                self._hub.move_to_end(key)
-                return self._hub[key]
-        model = for_serving(hub.load_from_hub(get_family(name), repo_id, self.device, self.hub_models,
-                                              where="the server"))
-        with self._lock:
-            self._hub[key] = model
-            self._hub.move_to_end(key)
-            while len(self._hub) > HUB_MODELS_KEPT:
-                self._hub.popitem(last=False)
-        return model
+        return self._hub.get_or_make((name, repo_id), lambda: for_serving(hub.load_from_hub(
+            get_family(name), repo_id, self.device, self.hub_models, where="the server")))
 
     @property
     def concurrency_limit(self) -> int:

@@ -9,7 +9,6 @@ Whether a family picks its pictures is decided by its data kind (`Dataset.choose
 import hashlib
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -24,6 +23,7 @@ from genlab.data.labelled_images import ImageSplits, LabelledImages
 from genlab.params import RequestError
 from genlab.registry import FAMILIES
 from genlab.train.previews import short_name
+from genlab.ui.recently_used import RecentlyUsed
 from genlab.ui.safe_messages import without_paths
 
 MNIST = "mnist"  # the default: trains exactly as before pictures could be chosen
@@ -65,7 +65,7 @@ class PictureCache:
 
     def __init__(self):
         self._named = {}
-        self._zips: "OrderedDict[str, ImageSplits]" = OrderedDict()
+        self._zips: RecentlyUsed = RecentlyUsed(ZIPS_CACHED)  # SHA-256 of the zip -> its pictures
         self._lock = threading.Lock()
 
     def named(self, name: str) -> ImageSplits:
@@ -78,18 +78,8 @@ class PictureCache:
         return found
 
     def own(self, blob: bytes, name: str, max_bytes: int) -> ImageSplits:
-        key = hashlib.sha256(blob).hexdigest()
-        with self._lock:
-            found = self._zips.get(key)
-        if found is None:
-            found = own_pictures.load_pictures(blob, name=name, max_bytes=max_bytes,
-                                               max_unpacked=UNPACKED_PER_BYTE * max_bytes, max_pixels=WEB_MAX_PIXELS)
-        with self._lock:
-            self._zips[key] = found
-            self._zips.move_to_end(key)
-            while len(self._zips) > ZIPS_CACHED:
-                self._zips.popitem(last=False)
-        return found
+        return self._zips.get_or_make(hashlib.sha256(blob).hexdigest(), lambda: own_pictures.load_pictures(
+            blob, name=name, max_bytes=max_bytes, max_unpacked=UNPACKED_PER_BYTE * max_bytes, max_pixels=WEB_MAX_PIXELS))
 
 
 def display_name(file_name: str) -> str:

@@ -40,7 +40,8 @@ def explainer(name: str, picker: Optional[gr.Dropdown] = None, store=None, sessi
 
     def draw(state=None, choice=None) -> str:
         if choice in (None, "", PRETRAINED) or store is None:
-            return "".join(network_diagram.shipped_diagram(f) if isinstance(f, str) else network_diagram.default_diagram(f)
+            return "".join(network_diagram.shipped_diagram(f) if isinstance(f, str)
+                           else network_diagram.diagram(f, f.config_cls())  # ships no weights: its defaults
                            for f in families)
         family = get_family(families[0])
         try:

@@ -6,8 +6,6 @@ the map places a digit. A click costs one decoder call on one latent: the model 
 in memory between clicks.
 """
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -23,6 +21,7 @@ from genlab.train import hub
 from genlab.ui.handlers import handler
 from genlab.ui.outputs import OutputFiles
 from genlab.ui.pictures import picture
+from genlab.ui.recently_used import RecentlyUsed
 from genlab.ui.store import PRETRAINED, ModelStore
 
 MAP_EXTENT = 2.5  # the map spans +-2.5 standard deviations each way, like the decoded grid beside it
@@ -40,8 +39,7 @@ class ClickModels:
 
     def __init__(self, store: ModelStore, encodings):
         self.store, self.encodings = store, encodings
-        self._runs: OrderedDict = OrderedDict()  # (folder, file time) -> model, least recently used first
-        self._lock = threading.Lock()
+        self._runs: RecentlyUsed = RecentlyUsed(RUNS_KEPT)  # (folder, file time) -> model
 
     def get(self, choice: Optional[str], session: Optional[dict]) -> Tuple[torch.nn.Module, vae.Plane]:
         if choice in (None, "", PRETRAINED) or hub.is_repo_id(choice):
@@ -49,16 +47,7 @@ class ClickModels:
         else:
             folder = self.store.saved_run(session, choice, "vae")
             key = (folder, (folder / weights.TENSORS).stat().st_mtime_ns)
-            with self._lock:
-                model = self._runs.get(key)
-            if model is None:
-                model = self.store.choose("vae", choice, session)
-                with self._lock:
-                    self._runs[key] = model
-                    while len(self._runs) > RUNS_KEPT:
-                        self._runs.popitem(last=False)
-            with self._lock:
-                self._runs.move_to_end(key)
+            model = self._runs.get_or_make(key, lambda: self.store.choose("vae", choice, session))
         _, plane = self.encodings.get(model, choice, session)
         return model, plane
 
