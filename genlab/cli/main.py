@@ -76,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     processes = parallel.join(devices.resolve(args.device))  # this one, or each that `accelerate launch` started
     device = processes.device
     with processes.main_first():  # one download per machine
-        corpus = training_data(family, getattr(args, "data", None))
+        corpus = training_data(family, args.data)
     if processes.is_main:
         print(f"training {family.name} on {corpus.source}, device {device}, {recipe.steps} steps", file=sys.stderr)
     derived = datasets.derived_config(family, corpus)
@@ -146,7 +146,7 @@ def training_data(family, chosen: Optional[str]):
 def default_out(family, args) -> Path:
     """weights/<family> for the default data (the shipped models); runs/<family>-<data> for other data,
     so that training on Fashion-MNIST never overwrites the shipped digit model."""
-    chosen = getattr(args, "data", None)
+    chosen = args.data
     if not chosen:
         return weights.shipped(family)
     slug = re.sub(r"[^a-z0-9]+", "-", Path(chosen).stem.lower()).strip("-") or "data"
@@ -154,7 +154,7 @@ def default_out(family, args) -> Path:
 
 
 def default_checkpoint(family, args) -> Path:
-    if not getattr(args, "data", None):
+    if not args.data:
         return Path("runs") / family.name
     out = default_out(family, args)
     return out.with_name(f"{out.name}-checkpoint")
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "the run goes to runs/<family>-<data> unless --out says otherwise")
         _add_dataclass_flags(p, family.recipe)
         _add_dataclass_flags(p, family.config_cls())
-        p.set_defaults(func=cmd_train)
+        p.set_defaults(func=cmd_train, data=None)  # families with one source of data have no --data
 
     add_sample_parser(sub)
 

@@ -33,14 +33,15 @@ def _integer(name: str, value, low: int, high: int) -> int:
     return check_value(name, value, int, low, high)
 
 
-def parse_digit(digit: Union[str, int, None], classes: int = 10) -> Optional[int]:
-    """'mix' (or None) -> None; a class number 0..classes-1 (text or int) -> int; else RequestError."""
+def parse_digit(digit: Union[str, int, None]) -> Optional[int]:
+    """'mix' (or None) -> None; '0'..'9' or 0..9 -> int; anything else -> RequestError. Whether the model
+    has that class is `check_class`'s to say, once the model is chosen."""
     if digit is None or str(digit).strip().lower() in ("mix", "all", ""):
         return None
     text = str(digit).strip()
-    if text.isascii() and text.isdigit() and len(text) <= 3 and int(text) < classes:
+    if len(text) == 1 and text in "0123456789":
         return int(text)
-    raise RequestError(f"digit must be 0-{classes - 1} or 'mix', got {digit!r}")
+    raise RequestError(f"digit must be 0-9 or 'mix', got {digit!r}")
 
 
 def classes_of(model) -> int:
