@@ -13,18 +13,15 @@ from playwright.sync_api import expect
 from genlab.data import shapes
 from genlab.ui import train_judges
 
+from test_browser_train import train_page  # noqa: F401  (a fixture: the Train tab, opened)
 from test_image_data import shape_files, zipped
 
 SHOTS = Path(os.environ.get("GENLAB_SHOTS", "/tmp/shots/train-data"))
 
 
-@pytest.fixture
-def train_page(page, monkeypatch):
+@pytest.fixture(autouse=True)
+def few_shapes(monkeypatch):
     monkeypatch.setattr(shapes, "SIZES", {"train": 400, "test": 80})  # drawn in a moment (the server is in-process)
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.get_by_role("tab", name="Train").click()
-    expect(page.locator("#train-start")).to_be_visible(timeout=30000)
-    return page
 
 
 def pick(page, title: str) -> None:

@@ -11,29 +11,21 @@ import pytest
 from genlab.data import shapes
 from genlab.params import RequestError
 from genlab.registry import FAMILIES
-from genlab.ui import train_data, train_judges, train_run
-from genlab.ui.store import ModelStore
+from genlab.ui import train_data, train_judges
 from genlab.ui.tabs import train as train_tab
 from genlab.ui.tabs.train_pictures import preview_stream
 
 from conftest import TINY
 from test_image_data import shape_files, with_entry, zipped
+from test_train_tab import ctx, every_step  # noqa: F401  (fixtures: the tab's context; frames at every step)
 
 import zipfile
 
 
 @pytest.fixture(autouse=True)
 def small_sets(monkeypatch):
-    """Fewer drawn shapes (the drawing, not the training, is what takes time), frames at every step."""
+    """Fewer drawn shapes: the drawing, not the training, is what takes time."""
     monkeypatch.setattr(shapes, "SIZES", {"train": 160, "test": 40})
-    monkeypatch.setattr(train_run, "PREVIEW_SECONDS", 0.0)
-    monkeypatch.setattr(train_run, "PREVIEW_SHARE", float("inf"))
-    monkeypatch.setattr(train_run, "STREAM_SECONDS", 0.0)
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    return train_run.TrainContext(ModelStore("cpu", runs_root=tmp_path / "runs"))
 
 
 def start(ctx, family, data, pictures=None, session=None, steps=3):
