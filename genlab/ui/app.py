@@ -17,6 +17,7 @@ from genlab.ui.errors import name_bad_numbers  # noqa: E402
 from genlab.ui.fair_queue import cap_waiting_per_client  # noqa: E402
 from genlab.ui.gpu import on_zero_gpu  # noqa: E402
 from genlab.ui.outputs import OutputFiles  # noqa: E402
+from genlab.ui.quick_first import QuickFirst  # noqa: E402
 from genlab.ui.server import sign_in_options  # noqa: E402
 from genlab.ui.store import ModelStore  # noqa: E402
 from genlab.ui import mcp_tools, theme  # noqa: E402
@@ -46,6 +47,7 @@ class Shared:
     trainer: TrainContext  # the one-run-at-a-time trainer and its data
     session: gr.State  # this browser session's runs: {"runs": {label: {family, folder}}, "current": label}
     outputs: OutputFiles  # downloadable files the tabs write
+    pacer: QuickFirst  # heavy-lane streams wait for the quick lane (CPU only: there lanes share the cores)
 
 
 def build_app(device: str = "", public: bool = False, mcp: bool = False) -> gr.Blocks:
@@ -60,7 +62,8 @@ def build_app(device: str = "", public: bool = False, mcp: bool = False) -> gr.B
         # when Gradio lets go of a session (closed an hour ago, or idle past the limit), its runs go too
         session = gr.State(new_session(), time_to_live=None if idle == float("inf") else idle,
                            delete_callback=store.runs.forget_session)
-        shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles())
+        shared = Shared(store, run_limits, TrainContext(store, run_limits), session, OutputFiles(),
+                        QuickFirst(demo, active=store.device.type == "cpu"))
         gr.Markdown(INTRO, elem_id="landing")
         with gr.Tabs():
             for label, build in TABS:

@@ -170,7 +170,7 @@ def build(demo: gr.Blocks, shared) -> None:
                                  elem_id="diffusion-scrubber")
             animation = picture("Trajectory (GIF)", "diffusion-gif", type="filepath")
             schedule = picture("Noise schedule, the solver's steps and the current one", "diffusion-schedule")
-    diffusion_compare.build_and_wire(store, shared.limits, model, session)
+    diffusion_compare.build_and_wire(store, shared.limits, model, session, shared.pacer)
     docs.explainer("diffusion", model, store, session)
 
     show_schedule = handler(schedule_view, store)
@@ -183,7 +183,8 @@ def build(demo: gr.Blocks, shared) -> None:
     costed = [digit, n, scheduler, steps, guidance]
     gr.on([c.change for c in costed], lambda *values: cost_text(clock, *values), costed, cost,
           api_visibility="private", queue=False)
-    sample = handler(denoise_stream, store, shared.outputs, shared.limits, clock, gpu_seconds=DENOISE_GPU_SECONDS)
+    sample = handler(denoise_stream, store, shared.outputs, shared.limits, clock, gpu_seconds=DENOISE_GPU_SECONDS,
+                     pacer=shared.pacer)
     results = [live, status, kept, scrubber, animation, schedule]
     # the previous run's results go at the click, so a refused request or a Stop never sits beside them
     cleared = button.click(lambda: (None, "Starting...", [], gr.Slider(0, 1, value=0, interactive=False,

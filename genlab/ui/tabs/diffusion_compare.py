@@ -12,6 +12,7 @@ from genlab.ui import class_names, forms
 from genlab.ui.gpu import DENOISE_GPU_SECONDS
 from genlab.ui.handlers import handler
 from genlab.ui.pictures import picture
+from genlab.ui.quick_first import QuickFirst
 from genlab.ui.store import PRETRAINED, ModelStore
 
 
@@ -36,7 +37,7 @@ def compare_stream(store: ModelStore, server: ServerLimits, digit, n, seed, step
         yield solver_comparison.panels(state, request), progress + "\n\n" + solver_comparison.table(state, request)
 
 
-def build_and_wire(store: ModelStore, server: ServerLimits, model, session) -> None:
+def build_and_wire(store: ModelStore, server: ServerLimits, model, session, pacer: QuickFirst) -> None:
     """The 'Compare solvers' accordion; it runs in the denoising lane and Stop ends it on the server."""
     with gr.Accordion("Compare solvers", open=False, elem_id="diffusion-compare-box"):
         with gr.Row():
@@ -56,7 +57,7 @@ def build_and_wire(store: ModelStore, server: ServerLimits, model, session) -> N
                 report = gr.Markdown(elem_id="diffusion-compare-table", label="Times and verdicts", show_label=False)
     # the previous comparison goes at the click, so a refused request or a Stop never sits beside it
     cleared = go.click(lambda: (None, "Starting..."), None, [panels, report], api_visibility="private", queue=False)
-    event = cleared.then(handler(compare_stream, store, server, gpu_seconds=DENOISE_GPU_SECONDS),
+    event = cleared.then(handler(compare_stream, store, server, gpu_seconds=DENOISE_GPU_SECONDS, pacer=pacer),
                          [digit, n, seed, steps, guidance, model, session], [panels, report],
                          api_name="diffusion_compare_solvers", **store.lane("denoising"))
     stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False)

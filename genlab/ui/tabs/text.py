@@ -220,7 +220,7 @@ def build(demo: gr.Blocks, shared) -> None:
                inside.head]
     event = go.click(None, None, cleared, js=CLEAR_JS,
                      api_visibility="private").then(
-        handler(stream_text, store, gpu_seconds=TEXT_GPU_SECONDS),
+        handler(stream_text, store, gpu_seconds=TEXT_GPU_SECONDS, pacer=shared.pacer),
         [family, model, prompt, n_chars, temperature, top_k, top_p, seed, session],
         [output, status, view, tokens, position, run], api_name="text_generate", **limits)
     stop.click(None, status, status, js=STOP_JS, cancels=[event], api_visibility="private")
