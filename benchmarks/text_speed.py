@@ -139,6 +139,12 @@ def main() -> None:
               f"| {step:.0f} chars/s | {products:.0f} chars/s ({len(matrices[name])} products) "
               f"| {step / products:.2f}x | {target(step / products, share, 'x')} |")
     print("targets: issue 21 (chars/s on a quiet machine); 'met' compares this run's medians")
+    for name in models:  # a product per weight matrix reads the whole matrix once for one row of input
+        megabytes = sum(w.numel() * w.element_size() + (0 if b is None else b.numel() * b.element_size())
+                        for w, b in matrices[name]) / 1e6
+        step, products = (statistics.median(times[name, c]) / args.n_chars for c in ("step", "products"))
+        print(f"{name}: the products read {megabytes:.2f} MB of weights a character, {megabytes / 1e3 / products:.1f} "
+              f"GB/s; the rest of a step takes {1e6 * (step - products):.0f} us a character")
     for name, (a, b) in texts.items():
         print(f"{name}: cache and no-cache paths give the same 20 characters: {'yes' if a == b else 'NO'}")
 
