@@ -1,5 +1,7 @@
-"""Pick the torch device once: GENLAB_DEVICE overrides, otherwise cuda, then mps, then cpu."""
+"""Pick the torch device once (GENLAB_DEVICE overrides, otherwise cuda, then mps, then cpu), and run
+small work on one CPU thread."""
 
+import contextlib
 import functools
 import os
 
@@ -32,3 +34,19 @@ def _resolve(name: str) -> torch.device:
     if name == "mps" and not torch.backends.mps.is_available():
         raise ValueError("device 'mps' requested but MPS is not available here")
     return torch.device(name)
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """torch on one CPU thread for the block, in the calling thread only (OpenMP's thread count is per thread).
+
+    For work made of many tiny operations (a decoding step of one character, the playground's networks)
+    handing each operation to a second thread costs more than it saves, and on a CPU shared with other
+    work the threads wait on each other for far longer still (benchmarks/text_speed.py). Never held
+    across a `yield`: a generator may resume on another thread."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -74,3 +74,23 @@ def test_decoding_layouts_stay_out_of_the_saved_weights():
     keys = set(lstm.state_dict())
     generation.generate_text(lstm, generation.text_request("", 5, 1.0, seed=0))
     assert set(lstm.state_dict()) == keys
+
+
+def test_steps_run_on_one_thread_and_the_callers_thread_count_comes_back():
+    model = weights.load(FAMILIES["lstm"])
+    counts = []
+    advance = model.advance
+
+    def counting(state, token):
+        counts.append(torch.get_num_threads())
+        return advance(state, token)
+
+    model.advance = counting
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        text = generation.generate_text(model, generation.text_request("ROMEO:", 5, 0.8, seed=0))
+        assert len(text) == 5 and counts == [1] * 4  # the first character comes from the prompt's pass
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -12,11 +12,12 @@ import numpy as np
 import torch
 
 from genlab.data import points2d
+from genlab.devices import single_threaded
 from genlab.params import RequestError
 from genlab.ui.playground_chart import chart
 from genlab.ui.playground_frames import FRAMES
 from genlab.ui.playground_session import (MAX_FPS, MAX_PLAY_STEPS, MAX_STREAM_SECONDS, VIEW_SEED, PlaygroundRun,
-                                          check_time, playground_request, run_for, single_threaded)
+                                          check_time, playground_request, run_for)
 from genlab.ui.playground_views import REAL, PointPlane
 
 Pictures = Tuple[np.ndarray, np.ndarray, np.ndarray, str]  # data plane, inside view, chart, status line

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from genlab import params
+from genlab.devices import single_threaded
 from genlab.data import points2d
 from genlab.eval import density2d
 from genlab.models.base import Family, TrainConfig
@@ -68,20 +69,6 @@ def playground_request(model: str, data: str, controls: Optional[dict] = None, c
     clicked = tuple(map(tuple, np.round(points2d.check_drawn(drawn), 4).tolist())) if data == points2d.DRAWN else ()
     key = (model, data, clicked, tuple(dataclasses.asdict(settings).items()), recipe)
     return PlaygroundRequest(family, settings, recipe, points, chosen.steps_per_frame, key)
-
-
-@contextlib.contextmanager
-def single_threaded():
-    """torch on one thread for the block, in the calling thread only (OpenMP's thread count is per thread).
-
-    The playground's networks are so small that handing each operation to a second thread costs more than
-    it saves, and on a CPU shared with other work the threads wait on each other for far longer still."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def check_time(value) -> float:

@@ -15,6 +15,7 @@ from typing import Iterator, List, Tuple
 import torch
 
 from genlab.data.corpus import listing
+from genlab.devices import single_threaded
 from genlab.models import base
 from genlab.params import RequestError, check_seed, check_value
 
@@ -103,7 +104,7 @@ def generate(model, request: TextRequest, *, use_cache: bool = True) -> Iterator
         yield Token(vocab.chars[token], float(model_probs[token]),
                     [(vocab.chars[j], float(p)) for p, j in zip(top.values.tolist(), top.indices.tolist())])
         if i + 1 < request.n_chars:
-            with torch.inference_mode():
+            with torch.inference_mode(), single_threaded():  # a one-character step: tiny operations
                 logits, state = model.advance(state, token)
 
 
