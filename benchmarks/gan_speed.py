@@ -1,4 +1,5 @@
-"""GAN tab speed: the 64-digit grid handler vs the bare generator forward, PNG coding, and app start-up.
+"""GAN tab speed: the 64-digit grid handler vs the bare generator forward (and that forward on the
+activation layout it had before channels-last), PNG coding, and app start-up.
 
 Usage: python benchmarks/gan_speed.py [--repeats 50] [--starts 3]
 Prints one table; every figure is a median measured in this run, so ratios are fair even
@@ -70,6 +71,24 @@ request = sampling.digit_request("mix", 64, 0)
 print(median_ms(lambda: sampling.sample_digits(gan, request), int(sys.argv[1])))
 """
 
+# the generator's forward on channels-last activations (ConvGenerator's) or on contiguous (NCHW) ones
+LAYOUT = """
+import sys, torch
+sys.path.insert(0, "benchmarks")
+from genlab import weights
+from genlab.registry import get_family
+from timing import median_ms
+gan = weights.load(get_family("gan"), device="cpu")
+g, layout = gan.generator_ema, {"channels-last": torch.channels_last, "contiguous": torch.contiguous_format}[sys.argv[2]]
+z, labels = gan.latents(64, generator=torch.Generator().manual_seed(0)), torch.arange(64) % 10
+def forward():
+    with torch.inference_mode():
+        h = g.project(torch.cat([z, g.embed(labels)], dim=1)).view(-1, 4 * g.width, 7, 7)
+        g.net(h.contiguous(memory_format=layout))
+print(median_ms(forward, int(sys.argv[1])))
+"""
+LAYOUTS = ("channels-last", "contiguous")
+
 
 def fresh_process(script: str, *args, env=None) -> float:
     result = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env={**os.environ, **(env or {})},
@@ -119,6 +138,11 @@ def main() -> None:
 
     handler = median_ms(lambda: gan_tab.sample_grid(store, "mix", 64, 0, 0), args.repeats)
     bare = median_ms(forward, args.repeats)
+    layouts = {name: [] for name in LAYOUTS}  # each in its own processes, alternating: in one process
+    for _ in range(3):  # the second layout's timings depend on what the first left behind
+        for name in LAYOUTS:
+            layouts[name].append(fresh_process(LAYOUT, str(args.repeats), name))
+    layouts = {name: statistics.median(values) for name, values in layouts.items()}
     verdicts = median_ms(lambda: gan_tab.judge_verdicts(store, "mix", 64, 0, 0), max(5, args.repeats // 5))
     waits = {policy: fresh_process(FORWARD, str(args.repeats), env={"OMP_WAIT_POLICY": policy})
              for policy in ("ACTIVE", "PASSIVE")}
@@ -145,6 +169,9 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| GAN tab grid handler, 64 digits | {handler:.2f} ms | {handler / bare:.2f}x forward | <= 1.1x |")
     print(f"| bare generator forward, 64 digits | {bare:.2f} ms | 1.00x | |")
+    for name, ms in layouts.items():
+        print(f"| generator forward on {name} activations (fresh processes) | {ms:.2f} ms "
+              f"| {ms / layouts['channels-last']:.2f}x channels-last | |")
     print(f"| judge verdicts handler, 64 digits (chained after the grid) | {verdicts:.2f} ms | | |")
     for policy, ms in waits.items():
         print(f"| 64-digit sample_digits in a fresh process, OMP_WAIT_POLICY={policy} | {ms:.2f} ms "
